@@ -1,0 +1,44 @@
+//! The TVM-FFI open ABI, `no_std` and without an allocator.
+//!
+//! TVM-FFI is the stable C ABI that machine-learning compilers, kernel libraries and
+//! frameworks speak to each other: a 16-byte tagged value, reference-counted objects with a
+//! common header, one packed calling convention, errors through a thread-local slot, and
+//! DLPack tensors. This crate is its foundation, binary compatible with the reference
+//! implementation (`apache-tvm-ffi` 0.1.15.post2, C API 0.1.16): the same layouts, type
+//! indices and refcount protocol, down to a Cortex-M0.
+//!
+//! - [`sys`]: the C structs, with layouts asserted at compile time on 64-bit and 32-bit.
+//! - [`TypeIndex`], [`DeviceType`], [`DataTypeCode`] and the [`flags`]: open C value sets
+//!   as integer newtypes.
+//! - [`object`]: the object header and its atomic strong/weak counter.
+//!
+//! Heap objects (strings, containers, closures, tensors) live in `tvmffi-alloc`; the runtime
+//! (error slot, registries, module loading, the exported C API) in `tvmffi-std`.
+//!
+//! # Atomics
+//!
+//! The counter is a 64-bit atomic. Targets without native 64-bit atomics use
+//! `portable-atomic`; see the `atomic` module notes in the README for what a firmware must
+//! choose on cores without compare-and-swap.
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(test)]
+extern crate std;
+
+#[macro_use]
+mod macros;
+
+mod atomic;
+pub mod device;
+pub mod dtype;
+pub mod flags;
+pub mod object;
+pub mod sys;
+pub mod type_index;
+
+pub use device::{Device, DeviceType};
+pub use dtype::{DataType, DataTypeCode};
+pub use macros::{CConstant, CLayout};
+pub use object::ObjectHeader;
+pub use type_index::TypeIndex;

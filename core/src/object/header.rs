@@ -1,0 +1,229 @@
+//! The object header and its reference-counting protocol.
+//!
+//! The protocol is the reference's, bit for bit, because C and C++ code increments and
+//! decrements the same counter inline: strong count in the low 32 bits, weak count in the
+//! high 32 bits, a fresh object at strong 1 / weak 1 (all strong references together own one
+//! weak reference), increments `Relaxed`, decrements `Release` with an `Acquire` before any
+//! deleter runs.
+
+use core::cell::UnsafeCell;
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+use crate::atomic::{AtomicU64, Ordering};
+use crate::flags::DeleterFlags;
+use crate::sys::{TVMFFIObject, TVMFFIObjectDeleter, TVMFFIObjectDeleterUnion};
+use crate::TypeIndex;
+
+/// One strong reference in the combined counter.
+pub const STRONG_ONE: u64 = 1;
+/// One weak reference in the combined counter.
+pub const WEAK_ONE: u64 = 1 << 32;
+/// A fresh object: one strong reference and the weak reference the strong ones own.
+pub const BOTH_ONE: u64 = STRONG_ONE | WEAK_ONE;
+const COUNT_MASK: u64 = u32::MAX as u64;
+
+/// The header every object starts with: `TVMFFIObject`, with the counter made atomic.
+///
+/// Objects are shared between threads and languages, so the header is only ever reached
+/// through shared references and raw pointers; the counter sits in an `UnsafeCell` and is
+/// only touched atomically. Atomic 64-bit access needs 8-byte alignment, which every
+/// allocator of objects provides (this crate's statics and pools, `malloc`, the reference's
+/// allocator), even on i686 where C aligns `uint64_t` fields to 4.
+#[repr(C)]
+pub struct ObjectHeader {
+    combined_ref_count: UnsafeCell<u64>,
+    type_index: i32,
+    padding: u32,
+    deleter: TVMFFIObjectDeleterUnion,
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<ObjectHeader>() == core::mem::size_of::<TVMFFIObject>());
+    assert!(core::mem::align_of::<ObjectHeader>() == core::mem::align_of::<TVMFFIObject>());
+    assert!(core::mem::offset_of!(ObjectHeader, type_index) == core::mem::offset_of!(TVMFFIObject, type_index));
+    assert!(core::mem::offset_of!(ObjectHeader, deleter) == core::mem::offset_of!(TVMFFIObject, deleter));
+};
+
+// SAFETY: the only interior mutability is the counter, which is accessed atomically; the
+// other fields are written once before the object is shared.
+unsafe impl Sync for ObjectHeader {}
+// SAFETY: the header holds no thread-bound state; the deleter is a plain C function.
+unsafe impl Send for ObjectHeader {}
+
+impl ObjectHeader {
+    /// A header for a fresh object (strong 1, weak 1) of `type_index`, freed by `deleter`.
+    ///
+    /// A `None` deleter means the object's memory is never reclaimed: use it for objects in
+    /// `static` memory, which keep their first strong reference forever.
+    pub const fn new(type_index: TypeIndex, deleter: Option<TVMFFIObjectDeleter>) -> Self {
+        // Zero all 8 bytes first so the slot is deterministic on 32-bit targets.
+        let mut slot = TVMFFIObjectDeleterUnion { __ensure_align: 0 };
+        slot.deleter = deleter;
+        Self {
+            combined_ref_count: UnsafeCell::new(BOTH_ONE),
+            type_index: type_index.0,
+            padding: 0,
+            deleter: slot,
+        }
+    }
+
+    /// The object's type index.
+    #[inline]
+    pub fn type_index(&self) -> TypeIndex {
+        TypeIndex(self.type_index)
+    }
+
+    /// The deleter, if any.
+    #[inline]
+    pub fn deleter(&self) -> Option<TVMFFIObjectDeleter> {
+        // SAFETY: `new` always initialises the `deleter` variant (with the other bytes zero),
+        // and C writers store a function pointer or null there too.
+        unsafe { self.deleter.deleter }
+    }
+
+    /// The header as the C type.
+    #[inline]
+    pub fn as_raw(&self) -> *mut TVMFFIObject {
+        (self as *const Self).cast_mut().cast()
+    }
+
+    #[inline]
+    fn counter(&self) -> &AtomicU64 {
+        let ptr = self.combined_ref_count.get();
+        debug_assert!(ptr as usize % 8 == 0, "object header is not 8-byte aligned");
+        // SAFETY: the pointer comes from a live `UnsafeCell<u64>`, every access to it goes
+        // through atomics, and object allocations are 8-byte aligned (type-level docs).
+        unsafe { AtomicU64::from_ptr(ptr) }
+    }
+
+    /// The raw combined counter (a snapshot).
+    #[inline]
+    pub fn combined_count(&self) -> u64 {
+        self.counter().load(Ordering::Relaxed)
+    }
+
+    /// Strong references (a snapshot).
+    #[inline]
+    pub fn strong_count(&self) -> u32 {
+        (self.combined_count() & COUNT_MASK) as u32
+    }
+
+    /// Weak references, including the one all strong references own together (a snapshot).
+    #[inline]
+    pub fn weak_count(&self) -> u32 {
+        (self.combined_count() >> 32) as u32
+    }
+
+    /// Add a strong reference. The caller must already hold one.
+    #[inline]
+    pub fn inc_ref(&self) {
+        let old = self.counter().fetch_add(STRONG_ONE, Ordering::Relaxed);
+        if old & COUNT_MASK == COUNT_MASK {
+            count_overflow();
+        }
+    }
+
+    /// Add a weak reference. The caller must hold a strong or a weak reference.
+    #[inline]
+    pub fn inc_weak_ref(&self) {
+        let old = self.counter().fetch_add(WEAK_ONE, Ordering::Relaxed);
+        if old >> 32 == COUNT_MASK {
+            count_overflow();
+        }
+    }
+
+    /// Add a strong reference if the object is still alive; the caller holds a weak one.
+    #[inline]
+    pub fn try_promote_weak_ref(&self) -> bool {
+        let counter = self.counter();
+        let mut old = counter.load(Ordering::Relaxed);
+        while old & COUNT_MASK != 0 {
+            if old & COUNT_MASK == COUNT_MASK {
+                count_overflow();
+            }
+            match counter.compare_exchange_weak(old, old + STRONG_ONE, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(now) => old = now,
+            }
+        }
+        false
+    }
+
+    /// Drop a strong reference, destroying the object when it was the last one and freeing
+    /// it when no weak reference remains.
+    ///
+    /// # Safety
+    ///
+    /// `this` points to a live object header and the caller owns one strong reference to it,
+    /// which this call consumes. The object may be freed before the call returns.
+    #[inline]
+    pub unsafe fn dec_ref(this: NonNull<Self>) {
+        // SAFETY: the caller owns a strong reference, so the header is alive here.
+        let counter = unsafe { this.as_ref() }.counter();
+        let old = counter.fetch_sub(STRONG_ONE, Ordering::Release);
+        if old == BOTH_ONE {
+            // The last strong and the last weak reference: destroy and free at once. The
+            // acquiring load (not a fence, which ThreadSanitizer misreads) orders every
+            // other thread's last use before the deleter.
+            counter.load(Ordering::Acquire);
+            // SAFETY: no reference is left, so the deleter may destroy and free.
+            unsafe { Self::call_deleter(this, DeleterFlags::BOTH) };
+        } else if old & COUNT_MASK == STRONG_ONE {
+            counter.load(Ordering::Acquire);
+            // SAFETY: the strong count reached zero while weak references remain: destroy the
+            // payload only. The memory stays valid for the weak references.
+            unsafe { Self::call_deleter(this, DeleterFlags::STRONG) };
+            // Release the weak reference that the strong references owned together.
+            // SAFETY: that weak reference is ours to drop; the header is still allocated.
+            unsafe { Self::dec_weak_ref(this) };
+        }
+    }
+
+    /// Drop a weak reference, freeing the object's memory when it was the last reference.
+    ///
+    /// # Safety
+    ///
+    /// `this` points to a live object header and the caller owns one weak reference to it,
+    /// which this call consumes. The memory may be freed before the call returns.
+    #[inline]
+    pub unsafe fn dec_weak_ref(this: NonNull<Self>) {
+        // SAFETY: the caller owns a weak reference, so the memory is still allocated.
+        let counter = unsafe { this.as_ref() }.counter();
+        if counter.fetch_sub(WEAK_ONE, Ordering::Release) == WEAK_ONE {
+            counter.load(Ordering::Acquire);
+            // SAFETY: no reference of either kind is left: the memory may be freed.
+            unsafe { Self::call_deleter(this, DeleterFlags::WEAK) };
+        }
+    }
+
+    /// # Safety
+    ///
+    /// The reference counts allow the action `flags` describes.
+    #[inline]
+    unsafe fn call_deleter(this: NonNull<Self>, flags: DeleterFlags) {
+        // SAFETY: still allocated: the deleter has not run for these flags yet.
+        if let Some(deleter) = unsafe { this.as_ref() }.deleter() {
+            // SAFETY: the deleter follows the C protocol for `flags`; the counts allow it.
+            unsafe { deleter(this.as_ptr().cast::<c_void>(), flags.0) };
+        }
+    }
+}
+
+impl core::fmt::Debug for ObjectHeader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ObjectHeader")
+            .field("type_index", &self.type_index())
+            .field("strong", &self.strong_count())
+            .field("weak", &self.weak_count())
+            .finish()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn count_overflow() -> ! {
+    // Like `Arc`: a count this high means references are leaked in a loop; going on would
+    // wrap the counter into a use-after-free.
+    panic!("TVM-FFI object reference count overflow")
+}

@@ -1,0 +1,1 @@
+//! Cross-tier and interop tests; the tests live in `tests/tests/`.
