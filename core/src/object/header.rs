@@ -10,10 +10,10 @@ use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::NonNull;
 
+use crate::TypeIndex;
 use crate::atomic::{AtomicU64, Ordering};
 use crate::flags::DeleterFlags;
 use crate::sys::{TVMFFIObject, TVMFFIObjectDeleter, TVMFFIObjectDeleterUnion};
-use crate::TypeIndex;
 
 /// One strong reference in the combined counter.
 pub const STRONG_ONE: u64 = 1;
@@ -41,8 +41,14 @@ pub struct ObjectHeader {
 const _: () = {
     assert!(core::mem::size_of::<ObjectHeader>() == core::mem::size_of::<TVMFFIObject>());
     assert!(core::mem::align_of::<ObjectHeader>() == core::mem::align_of::<TVMFFIObject>());
-    assert!(core::mem::offset_of!(ObjectHeader, type_index) == core::mem::offset_of!(TVMFFIObject, type_index));
-    assert!(core::mem::offset_of!(ObjectHeader, deleter) == core::mem::offset_of!(TVMFFIObject, deleter));
+    assert!(
+        core::mem::offset_of!(ObjectHeader, type_index)
+            == core::mem::offset_of!(TVMFFIObject, type_index)
+    );
+    assert!(
+        core::mem::offset_of!(ObjectHeader, deleter)
+            == core::mem::offset_of!(TVMFFIObject, deleter)
+    );
 };
 
 // SAFETY: the only interior mutability is the counter, which is accessed atomically; the
@@ -142,7 +148,12 @@ impl ObjectHeader {
             if old & COUNT_MASK == COUNT_MASK {
                 count_overflow();
             }
-            match counter.compare_exchange_weak(old, old + STRONG_ONE, Ordering::AcqRel, Ordering::Relaxed) {
+            match counter.compare_exchange_weak(
+                old,
+                old + STRONG_ONE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return true,
                 Err(now) => old = now,
             }

@@ -157,8 +157,11 @@ pub struct TVMFFISeqCell {
 }
 
 /// `update_backtrace` of `TVMFFIErrorCell`.
-pub type TVMFFIErrorUpdateBacktrace =
-    unsafe extern "C" fn(self_: TVMFFIObjectHandle, backtrace: *const TVMFFIByteArray, update_mode: i32);
+pub type TVMFFIErrorUpdateBacktrace = unsafe extern "C" fn(
+    self_: TVMFFIObjectHandle,
+    backtrace: *const TVMFFIByteArray,
+    update_mode: i32,
+);
 
 /// `TVMFFIErrorCell`: follows the header of an error object.
 #[repr(C)]
@@ -221,16 +224,23 @@ pub struct TVMFFIObjectAllocHeader {
 pub struct TVMFFICustomAllocator {
     /// Allocates an object body preceded by a `TVMFFIObjectAllocHeader`.
     pub allocate: Option<
-        unsafe extern "C" fn(size: usize, alignment: usize, type_index: i32, context: *mut c_void) -> *mut c_void,
+        unsafe extern "C" fn(
+            size: usize,
+            alignment: usize,
+            type_index: i32,
+            context: *mut c_void,
+        ) -> *mut c_void,
     >,
     /// Passed to `allocate` unchanged.
     pub context: *mut c_void,
 }
 
 /// `TVMFFIFieldGetter`.
-pub type TVMFFIFieldGetter = unsafe extern "C" fn(field: *mut c_void, result: *mut TVMFFIAny) -> c_int;
+pub type TVMFFIFieldGetter =
+    unsafe extern "C" fn(field: *mut c_void, result: *mut TVMFFIAny) -> c_int;
 /// `TVMFFIFieldSetter`.
-pub type TVMFFIFieldSetter = unsafe extern "C" fn(field: *mut c_void, value: *const TVMFFIAny) -> c_int;
+pub type TVMFFIFieldSetter =
+    unsafe extern "C" fn(field: *mut c_void, value: *const TVMFFIAny) -> c_int;
 /// `TVMFFIObjectCreator`.
 pub type TVMFFIObjectCreator = unsafe extern "C" fn(result: *mut TVMFFIObjectHandle) -> c_int;
 

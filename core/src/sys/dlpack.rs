@@ -100,23 +100,36 @@ pub type DLPackManagedTensorAllocator = Option<
         out: *mut *mut DLManagedTensorVersioned,
         error_ctx: *mut c_void,
         set_error: Option<
-            unsafe extern "C" fn(error_ctx: *mut c_void, kind: *const c_char, message: *const c_char),
+            unsafe extern "C" fn(
+                error_ctx: *mut c_void,
+                kind: *const c_char,
+                message: *const c_char,
+            ),
         >,
     ) -> c_int,
 >;
 /// `DLPackManagedTensorFromPyObjectNoSync`.
-pub type DLPackManagedTensorFromPyObjectNoSync =
-    Option<unsafe extern "C" fn(py_object: *mut c_void, out: *mut *mut DLManagedTensorVersioned) -> c_int>;
+pub type DLPackManagedTensorFromPyObjectNoSync = Option<
+    unsafe extern "C" fn(py_object: *mut c_void, out: *mut *mut DLManagedTensorVersioned) -> c_int,
+>;
 /// `DLPackDLTensorFromPyObjectNoSync`.
 pub type DLPackDLTensorFromPyObjectNoSync =
     Option<unsafe extern "C" fn(py_object: *mut c_void, out: *mut DLTensor) -> c_int>;
 /// `DLPackCurrentWorkStream`.
 pub type DLPackCurrentWorkStream = Option<
-    unsafe extern "C" fn(device_type: DLDeviceType, device_id: i32, out_current_stream: *mut *mut c_void) -> c_int,
+    unsafe extern "C" fn(
+        device_type: DLDeviceType,
+        device_id: i32,
+        out_current_stream: *mut *mut c_void,
+    ) -> c_int,
 >;
 /// `DLPackManagedTensorToPyObjectNoSync`.
-pub type DLPackManagedTensorToPyObjectNoSync =
-    Option<unsafe extern "C" fn(tensor: *mut DLManagedTensorVersioned, out_py_object: *mut *mut c_void) -> c_int>;
+pub type DLPackManagedTensorToPyObjectNoSync = Option<
+    unsafe extern "C" fn(
+        tensor: *mut DLManagedTensorVersioned,
+        out_py_object: *mut *mut c_void,
+    ) -> c_int,
+>;
 
 /// `DLPackExchangeAPIHeader`: version and link to an older API table.
 #[repr(C)]
