@@ -29,16 +29,20 @@ extern crate std;
 #[macro_use]
 mod macros;
 
+pub mod any;
 mod atomic;
 pub mod device;
 pub mod dtype;
+pub mod error;
 pub mod flags;
 pub mod object;
 pub mod sys;
 pub mod type_index;
 
+pub use any::{Any, AnyView, FromAnyView};
 pub use device::{Device, DeviceType};
 pub use dtype::{DataType, DataTypeCode};
+pub use error::ConversionError;
 pub use macros::{CConstant, CLayout};
 pub use object::ObjectHeader;
 pub use type_index::TypeIndex;
