@@ -44,5 +44,7 @@ pub use device::{Device, DeviceType};
 pub use dtype::{DataType, DataTypeCode};
 pub use error::ConversionError;
 pub use macros::{CConstant, CLayout};
-pub use object::ObjectHeader;
+pub use object::{
+    Object, ObjectHeader, ObjectPool, ObjectRef, ObjectType, Payload, StaticObject, WeakRef,
+};
 pub use type_index::TypeIndex;
