@@ -64,8 +64,7 @@ pub unsafe fn call_raw(
     handle: *mut c_void,
     args: &[AnyView<'_>],
 ) -> Result<Any, CallError> {
-    let num_args = i32::try_from(args.len())
-        .map_err(|_| CallError::TooManyArguments { count: args.len() })?;
+    let num_args = arg_count(args.len())?;
     let mut result = TVMFFIAny::NONE;
     // SAFETY: `AnyView` is `repr(transparent)` over `TVMFFIAny`, so the slice is a valid array
     // of `num_args` values for the call; `result` is a writable `None`; the caller vouches
@@ -75,6 +74,11 @@ pub unsafe fn call_raw(
     // taking ownership either way releases anything a failing callee left there.
     let result = unsafe { Any::from_raw(result) };
     if code == 0 { Ok(result) } else { Err(CallError::Raised { code }) }
+}
+
+/// The `int32_t` argument count for `len` arguments.
+fn arg_count(len: usize) -> Result<i32, CallError> {
+    i32::try_from(len).map_err(|_| CallError::TooManyArguments { count: len })
 }
 
 /// Call a function object with `args`.
@@ -143,4 +147,19 @@ pub unsafe fn write_result(result: *mut TVMFFIAny, value: Any) {
     // SAFETY: the caller guarantees a writable slot; ownership moves to the caller of the
     // packed function.
     unsafe { result.write(value.into_raw()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_counts_beyond_int32_are_rejected() {
+        assert_eq!(arg_count(3), Ok(3));
+        assert_eq!(arg_count(i32::MAX as usize), Ok(i32::MAX));
+        assert_eq!(
+            arg_count(i32::MAX as usize + 1),
+            Err(CallError::TooManyArguments { count: i32::MAX as usize + 1 })
+        );
+    }
 }

@@ -43,6 +43,36 @@ open_enum! {
     FLOAT4_E2M1FN = 17 => "kDLFloat4_e2m1fn";
 }
 
+impl DataTypeCode {
+    /// First code of the reference's custom data types (`kDLExtCustomBegin`).
+    pub const CUSTOM_BEGIN: Self = Self(129);
+
+    /// The name the reference prints for this code, e.g. `float` or `float8_e4m3fn`.
+    pub const fn as_str(self) -> Option<&'static str> {
+        Some(match self {
+            Self::INT => "int",
+            Self::UINT => "uint",
+            Self::FLOAT => "float",
+            Self::OPAQUE_HANDLE => "handle",
+            Self::BFLOAT => "bfloat",
+            Self::COMPLEX => "complex",
+            Self::BOOL => "bool",
+            Self::FLOAT8_E3M4 => "float8_e3m4",
+            Self::FLOAT8_E4M3 => "float8_e4m3",
+            Self::FLOAT8_E4M3B11FNUZ => "float8_e4m3b11fnuz",
+            Self::FLOAT8_E4M3FN => "float8_e4m3fn",
+            Self::FLOAT8_E4M3FNUZ => "float8_e4m3fnuz",
+            Self::FLOAT8_E5M2 => "float8_e5m2",
+            Self::FLOAT8_E5M2FNUZ => "float8_e5m2fnuz",
+            Self::FLOAT8_E8M0FNU => "float8_e8m0fnu",
+            Self::FLOAT6_E2M3FN => "float6_e2m3fn",
+            Self::FLOAT6_E3M2FN => "float6_e3m2fn",
+            Self::FLOAT4_E2M1FN => "float4_e2m1fn",
+            _ => return None,
+        })
+    }
+}
+
 impl TryFrom<u32> for DataTypeCode {
     type Error = core::num::TryFromIntError;
 
@@ -60,7 +90,9 @@ impl TryFrom<i32> for DataTypeCode {
 }
 
 /// An element type: a code, a bit width and a lane count (1 for scalars).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+///
+/// `Display` and `Debug` use the reference's spelling (`float32x4`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(transparent)]
 pub struct DataType(DLDataType);
@@ -172,6 +204,47 @@ impl From<DataType> for DLDataType {
     }
 }
 
+/// The reference's spelling (`TVMFFIDataTypeToString`): `float32`, `int8x4`, `bool`,
+/// `float8_e4m3fn`, `handle`.
+///
+/// Custom codes print as `custom[<code>]`: their names live in a runtime's registry.
+/// Codes the reference does not know (it raises an error for them) print as `unknown<code>`.
+impl core::fmt::Display for DataType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (code, bits, lanes) = (self.code(), self.bits(), self.lanes() as i16);
+        if code == DataTypeCode::BOOL && bits == 8 && lanes == 1 {
+            return f.write_str("bool");
+        }
+        if code == DataTypeCode::OPAQUE_HANDLE && bits == 0 && lanes == 0 {
+            return Ok(()); // void
+        }
+        match code.as_str() {
+            Some(name) => f.write_str(name)?,
+            None if code.0 >= DataTypeCode::CUSTOM_BEGIN.0 => write!(f, "custom[{}]", code.0)?,
+            None => write!(f, "unknown{}", code.0)?,
+        }
+        if code == DataTypeCode::OPAQUE_HANDLE {
+            return Ok(());
+        }
+        // Float8/6/4 names carry their width; so does `bool` at 8 bits.
+        if code.0 < DataTypeCode::FLOAT8_E3M4.0 && !(code == DataTypeCode::BOOL && bits == 8) {
+            write!(f, "{bits}")?;
+        }
+        if lanes > 1 {
+            write!(f, "x{lanes}")?;
+        } else if lanes < -1 {
+            write!(f, "xvscalex{}", -i32::from(lanes))?;
+        }
+        Ok(())
+    }
+}
+
+impl core::fmt::Debug for DataType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "DataType({self})")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +256,29 @@ mod tests {
         assert_eq!(DataType::new(DataTypeCode::FLOAT4_E2M1FN, 4, 1).size_in_bytes(), 1);
         assert_eq!(DataType::new(DataTypeCode::FLOAT4_E2M1FN, 4, 3).size_in_bytes(), 2);
         assert_eq!(DataType::BOOL.size_in_bytes(), 1);
+    }
+
+    #[test]
+    fn display_matches_the_reference_spelling() {
+        use std::string::ToString;
+        let cases = [
+            (DataType::F32, "float32"),
+            (DataType::I8.with_lanes(4), "int8x4"),
+            (DataType::U64, "uint64"),
+            (DataType::BOOL, "bool"),
+            (DataType::new(DataTypeCode::BOOL, 1, 1), "bool1"),
+            (DataType::BF16, "bfloat16"),
+            (DataType::new(DataTypeCode::FLOAT8_E4M3FN, 8, 1), "float8_e4m3fn"),
+            (DataType::new(DataTypeCode::FLOAT4_E2M1FN, 4, 2), "float4_e2m1fnx2"),
+            (DataType::new(DataTypeCode::OPAQUE_HANDLE, 64, 1), "handle"),
+            (DataType::new(DataTypeCode::OPAQUE_HANDLE, 0, 0), ""),
+            (DataType::new(DataTypeCode::FLOAT, 32, (-4i16) as u16), "float32xvscalex4"),
+            (DataType::new(DataTypeCode(130), 16, 1), "custom[130]"),
+            (DataType::new(DataTypeCode(60), 8, 1), "unknown60"),
+        ];
+        for (dtype, text) in cases {
+            assert_eq!(dtype.to_string(), text, "{dtype:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,11 @@
 //! - [`sys`]: the C structs, with layouts asserted at compile time on 64-bit and 32-bit.
 //! - [`TypeIndex`], [`DeviceType`], [`DataTypeCode`] and the [`flags`]: open C value sets
 //!   as integer newtypes.
-//! - [`object`]: the object header and its atomic strong/weak counter.
+//! - [`Any`] and [`AnyView`]: the 16-byte tagged value, owned and borrowed, with checked
+//!   conversions to and from Rust types.
+//! - [`object`]: the object header and its atomic strong/weak counter, [`ObjectRef`] and
+//!   [`WeakRef`], and storage without an allocator ([`StaticObject`], [`ObjectPool`]).
+//! - [`call`]: the packed calling convention, from the caller's and the callee's side.
 //!
 //! Heap objects (strings, containers, closures, tensors) live in `tvmffi-alloc`; the runtime
 //! (error slot, registries, module loading, the exported C API) in `tvmffi-std`.
@@ -31,6 +35,7 @@ mod macros;
 
 pub mod any;
 mod atomic;
+pub mod call;
 pub mod device;
 pub mod dtype;
 pub mod error;
@@ -40,6 +45,7 @@ pub mod sys;
 pub mod type_index;
 
 pub use any::{Any, AnyView, FromAnyView};
+pub use call::{CallError, FunctionObj};
 pub use device::{Device, DeviceType};
 pub use dtype::{DataType, DataTypeCode};
 pub use error::ConversionError;

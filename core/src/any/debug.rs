@@ -25,7 +25,7 @@ impl AnyView<'_> {
             // SAFETY: `float` carries `v_float64`.
             TypeIndex::FLOAT => write!(f, ": {:?}", unsafe { v.v_float64 })?,
             // SAFETY: `DataType` carries `v_dtype`.
-            TypeIndex::DATA_TYPE => write!(f, ": {:?}", DataType::from_raw(unsafe { v.v_dtype }))?,
+            TypeIndex::DATA_TYPE => write!(f, ": {}", DataType::from_raw(unsafe { v.v_dtype }))?,
             // SAFETY: `Device` carries `v_device`.
             TypeIndex::DEVICE => write!(f, ": {:?}", Device::from_raw(unsafe { v.v_device }))?,
             TypeIndex::RAW_STR | TypeIndex::SMALL_STR | TypeIndex::STR => match self.as_str() {

@@ -29,6 +29,7 @@ use crate::{ObjectHeader, TypeIndex};
 mod debug;
 mod from;
 mod into;
+mod object;
 mod owned;
 mod text;
 
@@ -129,6 +130,20 @@ impl<'a> AnyView<'a> {
     #[inline]
     pub const unsafe fn from_raw(raw: TVMFFIAny) -> Self {
         Self::from_pod(raw)
+    }
+
+    /// A view of an object, taking no reference.
+    ///
+    /// # Safety
+    ///
+    /// `obj` points to a live object with a type index of 64 or above that stays alive for
+    /// `'a`.
+    #[inline]
+    pub unsafe fn from_object_ptr(obj: NonNull<ObjectHeader>) -> Self {
+        // SAFETY: the caller guarantees the header is live.
+        let type_index = unsafe { obj.as_ref() }.type_index();
+        debug_assert!(type_index.is_object(), "object header with a non-object type index");
+        Self { raw: ptr(type_index, obj.as_ptr().cast::<c_void>()), _borrow: PhantomData }
     }
 
     /// Copy a C value out of memory, e.g. an argument of a packed call.

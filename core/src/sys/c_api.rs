@@ -202,6 +202,13 @@ pub struct TVMFFIFunctionCell {
     pub cpp_call: *mut c_void,
 }
 
+// SAFETY: the cell is immutable once its object is shared; `safe_call` is a C entry point
+// that the convention lets any thread call (function objects are shared across threads and
+// languages), and `cpp_call` is an opaque pointer Rust never dereferences.
+unsafe impl Send for TVMFFIFunctionCell {}
+// SAFETY: as for `Send`: shared access only ever reads the two pointers.
+unsafe impl Sync for TVMFFIFunctionCell {}
+
 /// `TVMFFIOpaqueObjectCell`: follows the header of an opaque object.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
