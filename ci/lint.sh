@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Formatting and clippy, warnings denied, on every target of every crate.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+section "fmt and clippy"
+
+ensure_component rustfmt clippy || { skip "rustfmt/clippy cannot be installed"; exit 0; }
+run cargo fmt --all --check -- --color never
+run cargo clippy --workspace --all-targets -- -D warnings
+run cargo clippy -p tvmffi-core --all-targets --all-features -- -D warnings
+
+if ensure_apt shellcheck; then
+    run shellcheck -x ci/*.sh .ci/run
+else
+    skip "shellcheck cannot be installed"
+fi

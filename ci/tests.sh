@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The workspace's tests: doctests, then unit and integration tests with nextest when it is
+# installed (it skips doctests), else with cargo test. The runner's summary comes last.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+section "tests"
+
+if cargo nextest --version >/dev/null 2>&1; then
+    run cargo test --workspace --doc
+    run cargo nextest run --workspace
+else
+    echo "cargo-nextest is not installed; using cargo test"
+    run cargo test --workspace --doc
+    run cargo test --workspace --all-targets
+fi
