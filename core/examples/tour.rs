@@ -40,6 +40,7 @@ static AXPY: StaticObject<TVMFFIFunctionCell> = StaticObject::new(
 );
 
 /// A payload of our own, with a dynamic type index.
+#[derive(Debug)]
 struct Sensor {
     reading: f32,
 }
@@ -89,7 +90,7 @@ fn main() {
     println!("  axpy with two arguments: {err}");
 
     println!("== objects in a fixed pool, with strong and weak references");
-    let sensor = SENSORS.alloc(SENSOR_INDEX, Sensor { reading: 21.5 }).ok().expect("room");
+    let sensor = SENSORS.alloc(SENSOR_INDEX, Sensor { reading: 21.5 }).expect("room");
     let weak = sensor.downgrade();
     let shared = sensor.clone();
     println!(
@@ -101,7 +102,7 @@ fn main() {
         SENSORS.capacity(),
     );
     let as_value = Any::from(shared);
-    let back: ObjectRef<Object<Sensor>> = as_value.into_object().ok().expect("a sensor");
+    let back: ObjectRef<Object<Sensor>> = as_value.into_object().expect("a sensor");
     drop((sensor, back));
     println!(
         "  after the last strong reference: upgrade = {:?}, pool has {} free once weak refs go",

@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn display_matches_the_reference_spelling() {
-        use std::string::ToString;
+        use alloc::string::ToString;
         let cases = [
             (DataType::F32, "float32"),
             (DataType::I8.with_lanes(4), "int8x4"),

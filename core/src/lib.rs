@@ -28,6 +28,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(test)]
+extern crate alloc;
+#[cfg(test)]
 extern crate std;
 
 #[macro_use]
@@ -54,3 +56,8 @@ pub use object::{
     Object, ObjectHeader, ObjectPool, ObjectRef, ObjectType, Payload, StaticObject, WeakRef,
 };
 pub use type_index::TypeIndex;
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

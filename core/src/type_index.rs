@@ -159,8 +159,7 @@ mod tests {
 
     #[test]
     fn debug_and_display_name_known_and_unknown_values() {
-        extern crate std;
-        use std::format;
+        use alloc::format;
         assert_eq!(format!("{:?}", TypeIndex::BIG_INT), "TypeIndex::BIG_INT");
         assert_eq!(format!("{:?}", TypeIndex(200)), "TypeIndex(200)");
         assert_eq!(format!("{}", TypeIndex::STR), "ffi.String");

@@ -646,7 +646,7 @@ fn debug_shows_type_key_and_value() {
     assert_eq!(format!("{:?}", AnyView::from(c"c")), "AnyView(const char*: \"c\")");
     assert_eq!(
         format!("{:?}", Any::from(DataType::I8)),
-        format!("Any(DataType: {:?})", DataType::I8)
+        format!("Any(DataType: {})", DataType::I8)
     );
     assert_eq!(format!("{:?}", Any::from(Device::CPU)), format!("Any(Device: {:?})", Device::CPU));
     assert!(

@@ -94,16 +94,15 @@ fn results_are_owned_on_success_and_released_on_failure() {
 
 #[test]
 fn raw_arguments_are_validated() {
-    // SAFETY (all three): no memory is read for a zero, negative or null-with-count call.
-    assert_eq!(unsafe { call::args_from_raw(ptr::null(), 0) }.unwrap().len(), 0);
-    assert_eq!(
-        unsafe { call::args_from_raw(ptr::null(), -3) }.unwrap_err(),
-        BadArguments::NegativeCount(-3)
-    );
-    assert_eq!(
-        unsafe { call::args_from_raw(ptr::null(), 2) }.unwrap_err(),
-        BadArguments::NullArray(2)
-    );
+    // SAFETY: no memory is read for a call with no arguments.
+    let none = unsafe { call::args_from_raw(ptr::null(), 0) };
+    assert_eq!(none.unwrap().len(), 0);
+    // SAFETY: a negative count is rejected before any memory is read.
+    let negative = unsafe { call::args_from_raw(ptr::null(), -3) };
+    assert_eq!(negative.unwrap_err(), BadArguments::NegativeCount(-3));
+    // SAFETY: a null array is rejected before any memory is read.
+    let null = unsafe { call::args_from_raw(ptr::null(), 2) };
+    assert_eq!(null.unwrap_err(), BadArguments::NullArray(2));
     let raw = [TVMFFIAny::NONE; 2];
     // SAFETY: `raw` holds two initialised values that outlive the slice.
     let views = unsafe { call::args_from_raw(raw.as_ptr(), 2) }.unwrap();
