@@ -14,6 +14,7 @@
 //! C header (stated on each type).
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
+pub mod api;
 mod c_api;
 mod dlpack;
 
