@@ -30,9 +30,11 @@ pub struct CConstant {
 
 /// Pick the expected number for the target: 64-bit, 32-bit with 8-byte `int64_t`
 /// alignment (Arm, RISC-V, wasm32), or 32-bit with 4-byte `int64_t` alignment (i686).
+#[doc(hidden)]
+#[macro_export]
 macro_rules! pick {
     ($v64:literal, $v32:literal) => {
-        pick!($v64, $v32, $v32)
+        $crate::pick!($v64, $v32, $v32)
     };
     ($v64:literal, $v32:literal, $v32a4:literal) => {
         if cfg!(target_pointer_width = "64") {
@@ -46,6 +48,8 @@ macro_rules! pick {
 }
 
 /// The offset of a C field, whose Rust path differs where C has an anonymous union.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! c_offset_of {
     ($ty:ty, $cf:ident) => {
         core::mem::offset_of!($ty, $cf)
@@ -59,13 +63,20 @@ macro_rules! c_offset_of {
 ///
 /// Each number is `64-bit / 32-bit` or `64-bit / 32-bit / i686` (where `int64_t` is only
 /// 4-byte aligned inside structs). A field written `c_name @ rust.path` lives inside a
-/// Rust union that stands for an anonymous C union.
+/// Rust union that stands for an anonymous C union, or inside a payload. A type written
+/// `Type as "tvm::ffi::Name"` is checked against that C++ class rather than a C struct.
+///
+/// Exported (hidden) for the tiers above the core, whose objects mirror C++ classes.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! c_layout {
+    (@name $ty:ident) => { stringify!($ty) };
+    (@name $ty:ident, $cname:literal) => { $cname };
     (
         $(#[$meta:meta])*
         $vis:vis const $table:ident = [
             $(
-                $ty:ident {
+                $ty:ident $(as $cname:literal)? {
                     size: $s64:literal / $s32:literal $(/ $s32a4:literal)?,
                     align: $align:expr,
                     fields: {
@@ -78,7 +89,7 @@ macro_rules! c_layout {
         $(
             const _: () = {
                 assert!(
-                    core::mem::size_of::<$ty>() == pick!($s64, $s32 $(, $s32a4)?),
+                    core::mem::size_of::<$ty>() == $crate::pick!($s64, $s32 $(, $s32a4)?),
                     concat!("size of ", stringify!($ty), " differs from the C header"),
                 );
                 assert!(
@@ -87,7 +98,8 @@ macro_rules! c_layout {
                 );
                 $(
                     assert!(
-                        c_offset_of!($ty, $cf $(, $($rf).+)?) == pick!($o64, $o32 $(, $o32a4)?),
+                        $crate::c_offset_of!($ty, $cf $(, $($rf).+)?)
+                            == $crate::pick!($o64, $o32 $(, $o32a4)?),
                         concat!("offset of ", stringify!($ty), ".", stringify!($cf),
                                 " differs from the C header"),
                     );
@@ -96,13 +108,13 @@ macro_rules! c_layout {
         )*
 
         $(#[$meta])*
-        $vis const $table: &[$crate::macros::CLayout] = &[
+        $vis const $table: &[$crate::CLayout] = &[
             $(
-                $crate::macros::CLayout {
-                    c_name: stringify!($ty),
+                $crate::CLayout {
+                    c_name: $crate::c_layout!(@name $ty $(, $cname)?),
                     size: core::mem::size_of::<$ty>(),
                     align: core::mem::align_of::<$ty>(),
-                    fields: &[ $( (stringify!($cf), c_offset_of!($ty, $cf $(, $($rf).+)?)) ),* ],
+                    fields: &[ $( (stringify!($cf), $crate::c_offset_of!($ty, $cf $(, $($rf).+)?)) ),* ],
                 }
             ),*
         ];
