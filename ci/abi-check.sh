@@ -34,12 +34,36 @@ check() {
     echo "canary: a wrong sizeof(TVMFFIAny) fails to compile, as it must"
 }
 
-check 64 "$(rustc -vV | sed -n 's/^host: //p')"
+# check_cpp BITS CARGO_TARGET [CXX_FLAG...]: the heap objects against the reference's C++
+# classes. Static asserts only, so a syntax-only compile is the whole check.
+check_cpp() {
+    local bits="$1" target="$2"
+    shift 2
+    local src="build/abi_check_cpp_$bits.cc"
+    run cargo run -q -p abi-check --target "$target" -- --cpp >"$src"
+    echo "generated $src: $(grep -c '^static_assert' "$src") static asserts"
+    run g++ "$@" -std=c++17 -Wall -Werror -I"$INCLUDE" -fsyntax-only "$src"
+    echo "abi-check C++ ($bits-bit): all static asserts held"
+
+    local bad="build/abi_check_cpp_${bits}_canary.cc"
+    sed 's/(sizeof(tvm::ffi::Object) == 24,/(sizeof(tvm::ffi::Object) == 25,/' "$src" >"$bad"
+    if cmp -s "$src" "$bad" || g++ "$@" -std=c++17 -I"$INCLUDE" -fsyntax-only "$bad" 2>/dev/null; then
+        echo "the C++ check did not catch a wrong sizeof(tvm::ffi::Object): it checks nothing" >&2
+        return 1
+    fi
+    echo "canary: a wrong sizeof(tvm::ffi::Object) fails to compile, as it must"
+}
+
+command -v g++ >/dev/null || ensure_apt g++
+host="$(rustc -vV | sed -n 's/^host: //p')"
+check 64 "$host"
+check_cpp 64 "$host"
 
 # 32-bit: i686 is the strictest 32-bit layout (int64_t is 4-byte aligned inside structs).
 # Linking and running the i686 dumper and `cc -m32` need Debian's multilib gcc and libc.
-if ensure_apt gcc-multilib && ensure_target i686-unknown-linux-gnu; then
+if ensure_apt gcc-multilib g++-multilib && ensure_target i686-unknown-linux-gnu; then
     check 32 i686-unknown-linux-gnu -m32
+    check_cpp 32 i686-unknown-linux-gnu -m32
 else
     skip "32-bit C ABI check: could not install gcc-multilib or the i686 Rust target"
 fi

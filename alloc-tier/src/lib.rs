@@ -18,3 +18,6 @@ extern crate std;
 pub mod heap;
 
 pub use tvmffi_core as core_tier;
+
+/// Every heap object's layout, named after the reference's C++ class, for `ci/abi-check`.
+pub const LAYOUTS: &[&[tvmffi_core::CLayout]] = &[];

@@ -51,6 +51,17 @@ const _: () = {
     );
 };
 
+c_layout! {
+    /// `tvm::ffi::Object` is exactly the header (`header_`), for the C++ layout check.
+    pub const CPP_LAYOUTS = [
+        ObjectHeader as "tvm::ffi::Object" {
+            size: 24 / 24,
+            align: core::mem::align_of::<u64>(),
+            fields: { header_ @ combined_ref_count = 0 / 0 },
+        },
+    ];
+}
+
 // SAFETY: the only interior mutability is the counter, which is accessed atomically; the
 // other fields are written once before the object is shared.
 unsafe impl Sync for ObjectHeader {}

@@ -16,7 +16,7 @@ mod pool;
 mod static_object;
 mod weak_ref;
 
-pub use header::{BOTH_ONE, ObjectHeader, STRONG_ONE, WEAK_ONE};
+pub use header::{BOTH_ONE, CPP_LAYOUTS, ObjectHeader, STRONG_ONE, WEAK_ONE};
 pub use object_ref::ObjectRef;
 pub use object_type::{Object, ObjectType, Payload};
 pub use pool::ObjectPool;
