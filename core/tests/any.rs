@@ -524,6 +524,7 @@ fn any_clone_and_drop_count_references_and_delete_once() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn objects_cross_threads() {
     let deletes = AtomicUsize::new(0);
     // SAFETY: fresh object; its strong reference moves into the Any.

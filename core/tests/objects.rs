@@ -329,6 +329,7 @@ fn static_function_cell_object_has_the_c_layout() {
 
 #[test]
 #[should_panic(expected = "does not hold a test.Marker")]
+#[cfg_attr(target_os = "wasi", ignore = "panics abort on wasm32-wasip1")]
 fn static_object_with_a_foreign_index_refuses_references() {
     struct Marker;
     // SAFETY: no object of index 4001 is made at all.
@@ -344,6 +345,7 @@ fn static_object_with_a_foreign_index_refuses_references() {
 
 #[test]
 #[cfg(debug_assertions)]
+#[cfg_attr(target_os = "wasi", ignore = "panics abort on wasm32-wasip1")]
 fn from_raw_checks_the_type_in_debug_builds() {
     let log = new_log();
     let raw = heap(6, &log).into_raw();
@@ -380,6 +382,7 @@ fn references_are_send_and_sync_when_the_object_is() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn concurrent_clones_and_drops_end_with_exact_counts_and_one_destruction() {
     let log = new_log();
     let root = heap(8, &log);
@@ -410,6 +413,7 @@ fn concurrent_clones_and_drops_end_with_exact_counts_and_one_destruction() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn upgrade_racing_the_last_drop_never_resurrects() {
     let mut upgraded = 0;
     for i in 0..iterations().min(2_000) {
@@ -442,6 +446,7 @@ fn upgrade_racing_the_last_drop_never_resurrects() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn pool_shared_by_threads_never_hands_out_a_slot_twice_and_drops_each_payload_once() {
     static POOL: ObjectPool<Probe, 4> = ObjectPool::new();
     let log = new_log();
