@@ -4,6 +4,10 @@
 //!
 //! - [`heap`]: one allocation per object, freed through the `TVMFFIObjectAllocHeader` that
 //!   precedes every object body.
+//! - [`string`]: [`String`] and [`Bytes`] (inline when short, objects otherwise), and
+//!   [`any_view_to_owned`], the full `TVMFFIAnyViewToOwnedAny`.
+//! - [`shape`]: [`Shape`], an immutable list of `int64_t` extents.
+//! - [`big_int`]: [`BigInt`], integers beyond `int64_t` as two's-complement words.
 //!
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
@@ -15,8 +19,14 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod big_int;
 pub mod heap;
+pub mod shape;
+pub mod string;
 
+pub use big_int::BigInt;
+pub use shape::Shape;
+pub use string::{Bytes, String, any_view_to_owned};
 pub use tvmffi_core as core_tier;
 
 /// Every heap object's layout, named after the reference's C++ class, for `ci/abi-check`.
