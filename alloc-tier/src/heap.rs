@@ -203,8 +203,8 @@ mod tests {
             new_object_with_tail(TypeIndex(1000), Layout::array::<u64>(3).unwrap(), init)
         };
         // SAFETY: made above with an 8-aligned tail.
-        let tail = unsafe { tail_of(&obj, 8) };
-        assert_eq!(tail as usize % 8, 0);
+        let tail = unsafe { tail_of(&obj, core::mem::align_of::<u64>()) };
+        assert_eq!(tail as usize % core::mem::align_of::<u64>(), 0);
         // SAFETY: `init` wrote three u64 values there.
         let values: [u64; 3] = unsafe { ptr::read(tail.cast()) };
         assert_eq!(values, [0, 7, 14]);

@@ -30,4 +30,5 @@ pub use string::{Bytes, String, any_view_to_owned};
 pub use tvmffi_core as core_tier;
 
 /// Every heap object's layout, named after the reference's C++ class, for `ci/abi-check`.
-pub const LAYOUTS: &[&[tvmffi_core::CLayout]] = &[];
+pub const LAYOUTS: &[&[tvmffi_core::CLayout]] =
+    &[string::LAYOUTS, shape::LAYOUTS, big_int::LAYOUTS];

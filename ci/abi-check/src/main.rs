@@ -101,6 +101,7 @@ fn cpp_main() {
     }
     println!("#define private public\n#define protected public");
     println!("#include <tvm/ffi/tvm_ffi.h>");
+    println!("#include <tvm/ffi/big_int.h>");
     println!("#undef private\n#undef protected");
     println!("#pragma GCC diagnostic ignored \"-Winvalid-offsetof\"");
     println!();
