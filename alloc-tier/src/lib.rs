@@ -4,6 +4,8 @@
 //!
 //! - [`heap`]: one allocation per object, freed through the `TVMFFIObjectAllocHeader` that
 //!   precedes every object body.
+//! - [`seq`]: [`Array`](seq::Array) and [`List`](seq::List), the reference's `ArrayObj` and
+//!   `ListObj`.
 //!
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
@@ -16,5 +18,6 @@ extern crate alloc;
 extern crate std;
 
 pub mod heap;
+pub mod seq;
 
 pub use tvmffi_core as core_tier;
