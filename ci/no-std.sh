@@ -24,3 +24,8 @@ build riscv32imac-unknown-none-elf            # RV32 with atomics
 RUSTFLAGS="${RUSTFLAGS:-} --cfg portable_atomic_unsafe_assume_single_core" build thumbv6m-none-eabi
 build i686-unknown-linux-gnu                  # 32-bit Linux, int64_t 4-byte aligned in structs
 run cargo build -p tvmffi-core --features portable-atomic
+
+# The alloc tier on microcontrollers with a heap (spin locks need compare-and-swap).
+for target in thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
+    run cargo build -p tvmffi-alloc --target "$target"
+done

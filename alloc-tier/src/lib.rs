@@ -8,6 +8,7 @@
 //!   [`any_view_to_owned`], the full `TVMFFIAnyViewToOwnedAny`.
 //! - [`shape`]: [`Shape`], an immutable list of `int64_t` extents.
 //! - [`big_int`]: [`BigInt`], integers beyond `int64_t` as two's-complement words.
+//! - [`seq`]: [`Array`] and [`List`], the reference's `ArrayObj` and `ListObj`.
 //!
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
@@ -21,14 +22,16 @@ extern crate std;
 
 pub mod big_int;
 pub mod heap;
+pub mod seq;
 pub mod shape;
 pub mod string;
 
 pub use big_int::BigInt;
+pub use seq::{Array, List};
 pub use shape::Shape;
 pub use string::{Bytes, String, any_view_to_owned};
 pub use tvmffi_core as core_tier;
 
 /// Every heap object's layout, named after the reference's C++ class, for `ci/abi-check`.
 pub const LAYOUTS: &[&[tvmffi_core::CLayout]] =
-    &[string::LAYOUTS, shape::LAYOUTS, big_int::LAYOUTS];
+    &[string::LAYOUTS, shape::LAYOUTS, big_int::LAYOUTS, seq::LAYOUTS];

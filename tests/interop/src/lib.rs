@@ -6,5 +6,6 @@
 //! the reference's inline C++ on objects we build, and our code on objects it builds.
 //! `ci/interop-cpp.sh` builds and runs them all.
 
+mod seq;
 mod smoke;
 mod strings;

@@ -1,0 +1,584 @@
+//! `Array` and `List`: element ownership, bounds, growth, conversions, and cells changed by
+//! "foreign" code the way the reference's C++ changes them.
+
+extern crate alloc;
+
+use alloc::alloc::{alloc, dealloc};
+use core::alloc::Layout;
+use core::cell::Cell;
+use core::ffi::c_void;
+use core::mem::size_of;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use tvmffi_alloc::seq::{Array, ArrayObj, List, ListObj, SeqError};
+use tvmffi_core::error::ConversionErrorKind;
+use tvmffi_core::sys::{TVMFFIAny, TVMFFIFunctionCell, TVMFFIObject, TVMFFISeqCell};
+use tvmffi_core::{Any, AnyView, ObjectRef, Payload, StaticObject, TypeIndex};
+
+/// A function object in static memory whose strong count tracks how many elements hold it.
+macro_rules! static_function {
+    ($name:ident) => {
+        static $name: StaticObject<TVMFFIFunctionCell> = StaticObject::new(
+            TypeIndex::FUNCTION,
+            TVMFFIFunctionCell { safe_call: None, cpp_call: core::ptr::null_mut() },
+        );
+    };
+}
+
+fn fref(f: &'static StaticObject<TVMFFIFunctionCell>) -> Any {
+    Any::from(f.new_ref())
+}
+
+fn strong(f: &StaticObject<TVMFFIFunctionCell>) -> u32 {
+    f.header().strong_count()
+}
+
+/// The cell of a sequence object, as C++ reaches it: right after the 24-byte header.
+fn cell(obj: *mut TVMFFIObject) -> *mut TVMFFISeqCell {
+    obj.cast::<u8>().wrapping_add(size_of::<TVMFFIObject>()).cast()
+}
+
+fn ints(list: &List) -> Vec<i64> {
+    list.iter().map(|v| v.get::<i64>().unwrap()).collect()
+}
+
+const fn scale(n: usize, miri: usize) -> usize {
+    if cfg!(miri) { miri } else { n }
+}
+
+// ---------------------------------------------------------------------------------------
+// Array
+
+#[test]
+fn empty_arrays() {
+    let a = Array::new();
+    assert_eq!((a.len(), a.capacity(), a.is_empty()), (0, 4, true));
+    assert!(a.get(0).is_none() && a.as_slice().is_empty() && a.iter().next().is_none());
+    assert_eq!(a.get_as::<i64>(0), Err(SeqError::IndexOutOfRange { index: 0, len: 0 }));
+    let b = Array::from_vec(Vec::new());
+    assert_eq!((b.len(), b.capacity()), (0, 0));
+    assert_eq!(format!("{b:?}"), "Array[]");
+    assert_ne!(a, b);
+    assert_eq!(a, a.clone());
+    let c: Array = Array::from_views(&[]).unwrap();
+    assert!(c.is_empty());
+}
+
+#[test]
+fn array_elements_are_released_exactly_once() {
+    static_function!(F);
+    {
+        let a: Array = (0..3).map(|_| fref(&F)).chain([Any::from(7i64)]).collect();
+        assert_eq!(strong(&F), 4);
+        let b = a.clone(); // shares the object: no element reference added
+        assert_eq!(strong(&F), 4);
+        let copies = b.to_vec();
+        assert_eq!(strong(&F), 7);
+        drop(copies);
+        let view = a.get(1).unwrap();
+        assert_eq!(view.type_index(), TypeIndex::FUNCTION);
+        let f: ObjectRef<tvmffi_core::FunctionObj> = a.get_as(2).unwrap();
+        assert_eq!(strong(&F), 5);
+        drop((f, a));
+        assert_eq!(strong(&F), 4, "the object lives on in `b`");
+    }
+    assert_eq!(strong(&F), 1, "each element released once, with the last handle");
+}
+
+#[test]
+fn array_from_views_owns_copies() {
+    static_function!(F);
+    let obj = F.new_ref();
+    let views = [AnyView::from(&obj), AnyView::from(3i64), AnyView::from(2.5f64)];
+    let a = Array::from_views(&views).unwrap();
+    assert_eq!(strong(&F), 3);
+    assert_eq!(a.get_as::<f64>(2), Ok(2.5));
+    drop(obj);
+    assert_eq!(a.get(0).unwrap().type_index(), TypeIndex::FUNCTION);
+    drop(a);
+    assert_eq!(strong(&F), 1);
+    // A borrowed C string too long for a small string needs a string object.
+    let long = c"a C string longer than seven bytes";
+    let err = Array::from_views(&[AnyView::from(long)]).unwrap_err();
+    assert_eq!(err.kind(), ConversionErrorKind::NeedsAllocator);
+}
+
+#[test]
+fn large_array() {
+    let n = scale(100_000, 300);
+    let a: Array = (0..n as i64).collect();
+    assert_eq!((a.len(), a.capacity()), (n, n));
+    assert_eq!(a.get_as::<i64>(n - 1), Ok(n as i64 - 1));
+    assert!(a.get(n).is_none());
+    assert!(a.iter().rev().map(|v| v.get::<i64>().unwrap()).eq((0..n as i64).rev()));
+    assert_eq!(a.iter().len(), n);
+}
+
+#[test]
+fn array_bad_indices_and_types_are_errors() {
+    let a: Array = [1i64, 2].into_iter().collect();
+    for i in [2, 3, usize::MAX] {
+        assert!(a.get(i).is_none());
+        assert_eq!(a.get_as::<i64>(i), Err(SeqError::IndexOutOfRange { index: i, len: 2 }));
+    }
+    let err = a.get_as::<bool>(0).map(|_| ()).and(a.get_as::<()>(0));
+    assert!(matches!(err, Err(SeqError::Conversion(_))));
+}
+
+#[test]
+fn array_converts_with_any_both_ways() {
+    let a: Array = [10i64, 20].into_iter().collect();
+    let view = AnyView::from(&a);
+    assert_eq!(view.type_index(), TypeIndex::ARRAY);
+    let b: Array = view.get().unwrap();
+    assert_eq!(a, b);
+    let any = Any::from(b);
+    let c = Array::try_from(any).unwrap();
+    assert_eq!(a, c);
+    assert_eq!(a.as_object().strong_count(), 2);
+
+    for bad in [Any::from(1i64), Any::NONE, Any::from(List::new())] {
+        let r = bad.get::<ObjectRef<ArrayObj>>();
+        assert_eq!(r.unwrap_err().kind(), ConversionErrorKind::Mismatch);
+    }
+    let err = Any::from(1.5f64).get::<Array>().unwrap_err();
+    assert_eq!((err.kind(), err.expected()), (ConversionErrorKind::Mismatch, "Array<Any>"));
+    assert!(Array::try_from(Any::from(true)).is_err());
+    assert!(format!("{a:?}").starts_with("Array[AnyView(int: 10)"));
+}
+
+#[test]
+fn arrays_and_lists_convert_into_each_other_by_copy() {
+    let list: List = [1i64, 2].into_iter().collect();
+    let array: Array = Any::from(list.clone()).get().unwrap();
+    list.push(3i64);
+    assert_eq!((array.len(), array.capacity()), (2, 4), "a snapshot, reserved as Array()");
+    let back: List = AnyView::from(&array).get().unwrap();
+    back.push(9i64);
+    assert_eq!(array.len(), 2, "the array is untouched");
+    assert_eq!(ints(&back), [1, 2, 9]);
+    assert!(List::try_from(Any::from(array.clone())).is_ok_and(|l| l.len() == 2));
+    let err = Any::from(5i64).get::<List>().unwrap_err();
+    assert_eq!(err.expected(), "List<Any>");
+    // The strict object views accept one index each.
+    assert!(Any::from(array).get::<ObjectRef<ListObj>>().is_err());
+}
+
+/// What the reference's `Array<T>` does to an `ArrayObj` it holds alone: `pop_back` and
+/// `Set` in place, and `push_back` into spare capacity. The drop must follow the cell.
+#[test]
+fn array_drop_follows_in_place_changes() {
+    static_function!(F);
+    let a: Array = [fref(&F), fref(&F), fref(&F)].into_iter().collect();
+    let raw = a.into_object().into_raw(); // "C++" now holds the only reference
+    let seq = cell(raw);
+    // SAFETY: we own the object alone; the cell and its three elements are as built.
+    unsafe {
+        let data = (*seq).data.cast::<Any>();
+        // pop_back: destroy the last element, then shrink.
+        drop(data.add(2).read());
+        (*seq).size = 2;
+        // Set(0, 5): assign over the element.
+        *data = Any::from(5i64);
+    }
+    assert_eq!(strong(&F), 2);
+    // SAFETY: the reference goes back to an owner that drops it.
+    let a = Array::from_object(unsafe { ObjectRef::from_raw(raw) }.unwrap());
+    assert_eq!(a.get_as::<i64>(0), Ok(5));
+    assert_eq!(a.len(), 2);
+    drop(a);
+    assert_eq!(strong(&F), 1);
+
+    // push_back into the spare capacity of an empty `Array()`.
+    let raw = Array::new().into_object().into_raw();
+    let seq = cell(raw);
+    // SAFETY: capacity 4, size 0: slot 0 is free; we own the object alone.
+    unsafe {
+        (*seq).data.cast::<Any>().write(fref(&F));
+        (*seq).size = 1;
+    }
+    assert_eq!(strong(&F), 2);
+    // SAFETY: as above.
+    drop(unsafe { ObjectRef::<ArrayObj>::from_raw(raw) });
+    assert_eq!(strong(&F), 1);
+}
+
+thread_local! {
+    static FOREIGN_FREES: Cell<usize> = const { Cell::new(0) };
+}
+const FOREIGN_CAP: usize = 8;
+
+fn foreign_layout() -> Layout {
+    Layout::array::<TVMFFIAny>(FOREIGN_CAP).unwrap()
+}
+
+/// A buffer "someone else" allocated, with the deleter that frees it.
+fn foreign_buffer() -> *mut Any {
+    // SAFETY: non-zero size.
+    let p = unsafe { alloc(foreign_layout()) };
+    assert!(!p.is_null());
+    p.cast()
+}
+
+unsafe extern "C" fn foreign_free(data: *mut c_void) {
+    if !data.is_null() {
+        // SAFETY: every non-null pointer handed here came from `foreign_buffer`.
+        unsafe { dealloc(data.cast(), foreign_layout()) };
+    }
+    FOREIGN_FREES.with(|c| c.set(c.get() + 1));
+}
+
+/// An `ArrayObj` whose elements were moved to a separate buffer with a deleter: the drop
+/// must destroy them there and free the buffer through the deleter, as `~SeqBaseObj` does.
+#[test]
+fn array_with_a_data_deleter_frees_through_it() {
+    static_function!(F);
+    let raw = Array::from_vec(vec![fref(&F), fref(&F)]).into_object().into_raw();
+    let seq = cell(raw);
+    let buf = foreign_buffer();
+    // SAFETY: we own the object alone; move both elements out to the new buffer.
+    unsafe {
+        core::ptr::copy_nonoverlapping((*seq).data.cast::<Any>(), buf, 2);
+        (*seq).data = buf.cast();
+        (*seq).capacity = FOREIGN_CAP as i64;
+        (*seq).data_deleter = Some(foreign_free);
+    }
+    // SAFETY: the reference goes back to an owner that drops it.
+    let a = Array::from_object(unsafe { ObjectRef::from_raw(raw) }.unwrap());
+    assert_eq!(a.iter().filter(|v| v.type_index() == TypeIndex::FUNCTION).count(), 2);
+    assert_eq!(strong(&F), 3);
+    drop(a);
+    assert_eq!((strong(&F), FOREIGN_FREES.with(Cell::get)), (1, 1));
+}
+
+// ---------------------------------------------------------------------------------------
+// List
+
+#[test]
+fn list_grows_and_shrinks_like_the_reference() {
+    let l = List::new();
+    assert_eq!((l.len(), l.capacity()), (0, 0));
+    let mut caps = Vec::new();
+    for i in 0..9i64 {
+        l.push(i);
+        caps.push(l.capacity());
+    }
+    assert_eq!(caps, [1, 2, 4, 4, 8, 8, 8, 8, 16]);
+    l.truncate(3);
+    assert_eq!((ints(&l), l.capacity()), (vec![0, 1, 2], 16), "shrinking keeps the buffer");
+    l.reserve(20).unwrap();
+    assert_eq!(l.capacity(), 23, "reserve grows to exactly len + additional");
+    l.reserve(5).unwrap();
+    assert_eq!(l.capacity(), 23);
+    l.clear();
+    assert_eq!((l.len(), l.capacity()), (0, 23));
+    l.truncate(5); // longer than the list: nothing
+
+    assert_eq!(List::from_vec(vec![Any::from(1i64)]).capacity(), 4);
+    assert_eq!(List::from_vec((0..10i64).map(Any::from).collect()).capacity(), 10);
+    assert_eq!(List::with_capacity(6).unwrap().capacity(), 6);
+    assert_eq!(List::with_capacity(0).unwrap().capacity(), 0);
+    assert_eq!(List::with_capacity(usize::MAX).unwrap_err(), SeqError::CapacityOverflow);
+    assert_eq!(l.reserve(usize::MAX).unwrap_err(), SeqError::CapacityOverflow);
+    assert_eq!(l.reserve(usize::MAX / 2).unwrap_err(), SeqError::CapacityOverflow);
+}
+
+#[test]
+fn list_elements_are_released_exactly_once() {
+    static_function!(F);
+    let l = List::new();
+    for _ in 0..5 {
+        l.push(fref(&F));
+    }
+    l.push(1i64);
+    assert_eq!(strong(&F), 6);
+    let got = l.get(0).unwrap(); // a copy
+    assert_eq!(strong(&F), 7);
+    drop(got);
+    let old = l.set(1, 2i64).unwrap();
+    assert_eq!(strong(&F), 6, "the old element is handed back, not dropped twice");
+    drop(old);
+    assert_eq!(strong(&F), 5);
+    drop(l.remove(0).unwrap());
+    drop(l.pop().unwrap()); // the int
+    assert_eq!((strong(&F), l.len()), (4, 4));
+    l.insert(1, fref(&F)).unwrap();
+    assert_eq!(strong(&F), 5);
+    l.truncate(2); // [2, F]
+    assert_eq!(strong(&F), 2);
+    let alias = l.clone();
+    drop(l);
+    assert_eq!(strong(&F), 2, "the object lives on in `alias`");
+    let copies = alias.to_vec();
+    assert_eq!(strong(&F), 3);
+    drop((copies, alias));
+    assert_eq!(strong(&F), 1);
+}
+
+#[test]
+fn list_bad_indices_are_errors() {
+    let l: List = [1i64, 2].into_iter().collect();
+    for i in [2usize, 3, usize::MAX] {
+        let oob = SeqError::IndexOutOfRange { index: i, len: 2 };
+        assert!(l.get(i).is_none());
+        assert_eq!(l.get_as::<i64>(i), Err(oob));
+        assert_eq!(l.set(i, 0i64).unwrap_err(), oob);
+        assert_eq!(l.remove(i).unwrap_err(), oob);
+    }
+    for i in [3usize, usize::MAX] {
+        let oob = SeqError::IndexOutOfRange { index: i, len: 2 };
+        assert_eq!(l.insert(i, 0i64), Err(oob));
+    }
+    assert!(matches!(l.get_as::<f64>(0), Ok(1.0)));
+    assert!(matches!(l.get_as::<()>(0), Err(SeqError::Conversion(_))));
+    assert_eq!(ints(&l), [1, 2]);
+    l.clear();
+    assert!(l.pop().is_none());
+    assert!(l.get(0).is_none());
+    assert_eq!(l.insert(0, 4i64), Ok(()));
+    assert_eq!(format!("{l:?}"), "List[Any(int: 4)]");
+}
+
+#[test]
+fn list_handles_share_one_list() {
+    let a = List::new();
+    let b = a.clone();
+    a.push(1i64);
+    b.push(2i64);
+    assert_eq!((ints(&a), a == b), (vec![1, 2], true));
+    // An iterator reads by index and sees changes made meanwhile.
+    let mut seen = Vec::new();
+    for v in &a {
+        let v = v.get::<i64>().unwrap();
+        if v < 4 {
+            b.push(v + 2);
+        }
+        seen.push(v);
+    }
+    assert_eq!(seen, [1, 2, 3, 4, 5]);
+    let c = List::try_from(Any::from(b.clone())).unwrap();
+    assert!(c.ptr_eq(&a));
+    assert_ne!(c, List::new());
+}
+
+#[test]
+fn list_threads_push_through_clones() {
+    let (threads, per) = (4, scale(500, 10));
+    let list = List::new();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let l = list.clone();
+            s.spawn(move || {
+                for i in 0..per {
+                    l.push((t * per + i) as i64);
+                    assert!(l.get(0).is_some());
+                }
+            });
+        }
+    });
+    let mut all = ints(&list);
+    all.sort();
+    assert!(all.into_iter().eq(0..(threads * per) as i64));
+}
+
+/// A list buffer "someone else" allocated: we read it, grow away from it (freeing it once
+/// through its deleter), and free our own buffer at the end.
+#[test]
+fn list_accepts_a_foreign_buffer() {
+    static_function!(F);
+    let l: List = [fref(&F), Any::from(1i64)].into_iter().collect();
+    let seq = cell(l.as_object().as_raw());
+    let buf = foreign_buffer();
+    // SAFETY: no Rust access is in progress; this is what the reference's `Reserve` does,
+    // with a foreign deleter installed beside the foreign buffer.
+    unsafe {
+        core::ptr::copy_nonoverlapping((*seq).data.cast::<Any>(), buf, 2);
+        ((*seq).data_deleter.unwrap())((*seq).data);
+        (*seq).data = buf.cast();
+        (*seq).capacity = FOREIGN_CAP as i64;
+        (*seq).data_deleter = Some(foreign_free);
+    }
+    for i in 2..FOREIGN_CAP as i64 {
+        l.push(i);
+    }
+    assert_eq!((FOREIGN_FREES.with(Cell::get), l.capacity()), (0, FOREIGN_CAP));
+    l.push(99i64); // grows: the foreign buffer is freed through its deleter
+    assert_eq!((FOREIGN_FREES.with(Cell::get), l.capacity()), (1, 2 * FOREIGN_CAP));
+    assert_eq!(l.get(0).unwrap().type_index(), TypeIndex::FUNCTION);
+    assert_eq!(l.get_as::<i64>(FOREIGN_CAP), Ok(99));
+    assert_eq!(strong(&F), 2);
+    drop(l);
+    assert_eq!((strong(&F), FOREIGN_FREES.with(Cell::get)), (1, 1));
+}
+
+/// The reference's `ListObj::Reserve` on a list we made: a new buffer from `::operator new`
+/// (`malloc`), the old one freed through our deleter, and our deleter kept beside the new
+/// buffer, so our deleter later frees C++'s buffer.
+#[cfg(any(unix, windows))]
+#[test]
+fn list_grown_the_way_cpp_grows_it() {
+    unsafe extern "C" {
+        fn malloc(size: usize) -> *mut c_void;
+    }
+    static_function!(F);
+    let l = List::new();
+    l.push(fref(&F));
+    let seq = cell(l.as_object().as_raw());
+    // SAFETY: no Rust access is in progress; malloc'd room for 5 elements, one moved in.
+    unsafe {
+        let new = malloc(5 * size_of::<Any>()).cast::<Any>();
+        assert!(!new.is_null());
+        core::ptr::copy_nonoverlapping((*seq).data.cast::<Any>(), new, 1);
+        ((*seq).data_deleter.unwrap())((*seq).data);
+        (*seq).data = new.cast();
+        (*seq).capacity = 5;
+    }
+    for i in 0..6i64 {
+        l.push(i); // the sixth push grows again, freeing C++'s buffer through our deleter
+    }
+    assert_eq!((l.len(), l.capacity()), (7, 10));
+    assert_eq!(l.get(0).unwrap().type_index(), TypeIndex::FUNCTION);
+    drop(l);
+    assert_eq!(strong(&F), 1);
+}
+
+/// An element whose destructor pushes onto the list being cleared: destructors run outside
+/// the list's lock, so this neither deadlocks nor corrupts the list.
+#[test]
+fn element_destructors_may_use_the_list() {
+    struct PushOnDrop(tvmffi_core::WeakRef<ListObj>);
+    impl Drop for PushOnDrop {
+        fn drop(&mut self) {
+            if let Some(list) = self.0.upgrade() {
+                List::from_object(list).push(42i64);
+            }
+            DROPPED.store(true, Ordering::Relaxed);
+        }
+    }
+    // SAFETY: test payload, only ever made with this index.
+    unsafe impl Payload for PushOnDrop {
+        const TYPE_KEY: &'static str = "test.PushOnDrop";
+        fn is_instance(t: TypeIndex) -> bool {
+            t == TypeIndex(1001)
+        }
+    }
+    static DROPPED: AtomicBool = AtomicBool::new(false);
+
+    let l = List::new();
+    let obj =
+        tvmffi_alloc::heap::new_object(TypeIndex(1001), PushOnDrop(l.as_object().downgrade()));
+    l.push(obj);
+    l.push(1i64);
+    l.clear();
+    assert!(DROPPED.load(Ordering::Relaxed));
+    assert_eq!(ints(&l), [42]);
+    let obj =
+        tvmffi_alloc::heap::new_object(TypeIndex(1001), PushOnDrop(l.as_object().downgrade()));
+    l.push(Any::from(0i64));
+    drop(l.set(0, obj).unwrap());
+    drop(l.remove(1).unwrap());
+    l.truncate(0);
+    assert_eq!(ints(&l), [42]);
+}
+
+/// A small deterministic PRNG (xorshift64*), so the differential test needs no crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Random operations on a `List` and a `Vec` (plus a model of the reference's capacity),
+/// compared after every step; function references check that nothing leaks or is freed
+/// twice.
+#[test]
+fn list_matches_vec_under_random_operations() {
+    static_function!(F);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let list = List::new();
+    // `None` stands for a reference to F.
+    let mut model: Vec<Option<i64>> = Vec::new();
+    let mut cap = 0usize;
+    let to_any = |v: Option<i64>| v.map_or_else(|| fref(&F), Any::from);
+    let from_any = |a: &Any| a.get::<i64>().ok();
+    let grow = |cap: usize, needed: usize| if cap >= needed { cap } else { (cap * 2).max(needed) };
+
+    for step in 0..scale(20_000, 400) {
+        let len = model.len();
+        let value = if rng.below(4) == 0 { None } else { Some(rng.below(1000) as i64) };
+        match rng.below(11) {
+            0..=2 => {
+                list.push(to_any(value));
+                cap = grow(cap, len + 1);
+                model.push(value);
+            }
+            3 => assert_eq!(list.pop().as_ref().map(from_any), model.pop()),
+            4 => {
+                let i = rng.below(len + 2);
+                let r = list.insert(i, to_any(value));
+                if i <= len {
+                    assert_eq!(r, Ok(()));
+                    cap = grow(cap, len + 1);
+                    model.insert(i, value);
+                } else {
+                    assert_eq!(r, Err(SeqError::IndexOutOfRange { index: i, len }));
+                }
+            }
+            5 => {
+                let i = rng.below(len + 1);
+                let r = list.remove(i);
+                if i < len {
+                    assert_eq!(from_any(&r.unwrap()), model.remove(i));
+                } else {
+                    assert!(r.is_err());
+                }
+            }
+            6 => {
+                let i = rng.below(len + 1);
+                let r = list.set(i, to_any(value));
+                if i < len {
+                    assert_eq!(from_any(&r.unwrap()), core::mem::replace(&mut model[i], value));
+                } else {
+                    assert!(r.is_err());
+                }
+            }
+            7 => {
+                let n = rng.below(len + 2);
+                list.truncate(n);
+                model.truncate(n);
+            }
+            8 => {
+                let extra = rng.below(8);
+                list.reserve(extra).unwrap();
+                cap = cap.max(len + extra);
+            }
+            9 => {
+                let i = rng.below(len + 1);
+                assert_eq!(list.get(i).as_ref().map(from_any), model.get(i).copied());
+            }
+            _ => {
+                if rng.below(20) == 0 {
+                    list.clear();
+                    model.clear();
+                }
+            }
+        }
+        assert_eq!((list.len(), list.capacity()), (model.len(), cap), "step {step}");
+        if step % 64 == 0 {
+            assert_eq!(list.iter().map(|a| from_any(&a)).collect::<Vec<_>>(), model);
+        }
+        let refs = model.iter().filter(|v| v.is_none()).count();
+        assert_eq!(strong(&F) as usize, 1 + refs, "step {step}");
+    }
+    drop(list);
+    assert_eq!(strong(&F), 1);
+}
