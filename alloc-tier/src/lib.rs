@@ -4,6 +4,8 @@
 //!
 //! - [`heap`]: one allocation per object, freed through the `TVMFFIObjectAllocHeader` that
 //!   precedes every object body.
+//! - [`tensor`]: [`Tensor`], n-dimensional arrays in `ffi.Tensor` objects, and DLPack
+//!   exchange.
 //!
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
@@ -16,5 +18,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod heap;
+pub mod tensor;
+
+pub use tensor::Tensor;
 
 pub use tvmffi_core as core_tier;

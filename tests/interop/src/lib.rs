@@ -7,3 +7,4 @@
 //! `ci/interop-cpp.sh` builds and runs them all.
 
 mod smoke;
+mod tensor;
