@@ -9,6 +9,8 @@
 //! - [`shape`]: [`Shape`], an immutable list of `int64_t` extents.
 //! - [`big_int`]: [`BigInt`], integers beyond `int64_t` as two's-complement words.
 //! - [`seq`]: [`Array`] and [`List`], the reference's `ArrayObj` and `ListObj`.
+//! - [`tensor`]: [`Tensor`], n-dimensional arrays in `ffi.Tensor` objects, and DLPack
+//!   exchange.
 //!
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
@@ -25,13 +27,15 @@ pub mod heap;
 pub mod seq;
 pub mod shape;
 pub mod string;
+pub mod tensor;
 
 pub use big_int::BigInt;
 pub use seq::{Array, List};
 pub use shape::Shape;
 pub use string::{Bytes, String, any_view_to_owned};
+pub use tensor::Tensor;
 pub use tvmffi_core as core_tier;
 
 /// Every heap object's layout, named after the reference's C++ class, for `ci/abi-check`.
 pub const LAYOUTS: &[&[tvmffi_core::CLayout]] =
-    &[string::LAYOUTS, shape::LAYOUTS, big_int::LAYOUTS, seq::LAYOUTS];
+    &[string::LAYOUTS, shape::LAYOUTS, big_int::LAYOUTS, seq::LAYOUTS, tensor::LAYOUTS];

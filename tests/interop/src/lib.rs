@@ -9,3 +9,4 @@
 mod seq;
 mod smoke;
 mod strings;
+mod tensor;

@@ -1,0 +1,161 @@
+//! DLPack exchange: taking over a producer's managed tensor (`Tensor::FromDLPack[Versioned]`,
+//! `TVMFFITensorFromDLPack[Versioned]`) and handing ours out (`ToDLPack[Versioned]`).
+
+use alloc::boxed::Box;
+use core::ptr::NonNull;
+
+use tvmffi_core::flags::DLPackFlags;
+use tvmffi_core::sys::{
+    DLManagedTensor, DLManagedTensorVersioned, DLPACK_MAJOR_VERSION, DLPACK_MINOR_VERSION,
+    DLPackVersion, DLTensor, TVMFFIObject,
+};
+use tvmffi_core::{Device, ObjectHeader, ObjectRef};
+
+use super::check::{Dims, is_aligned, is_contiguous};
+use super::storage::{Owner, build};
+use super::{Tensor, TensorError};
+
+/// The checks `FromDLPack` makes on request, in its order; then the copy of the metadata.
+fn import_checks(
+    dl: &DLTensor,
+    dims: &Dims,
+    require_alignment: usize,
+    require_contiguous: bool,
+) -> Result<(), TensorError> {
+    if !is_aligned(Device::from_raw(dl.device), dl.data, dl.byte_offset, require_alignment) {
+        return Err(TensorError::NotAligned(require_alignment));
+    }
+    if require_contiguous && !is_contiguous(dims.shape(), dims.strides()) {
+        return Err(TensorError::NotContiguous);
+    }
+    Ok(())
+}
+
+impl Tensor {
+    /// Take over a pre-1.0 DLPack tensor (`Tensor::FromDLPack`).
+    ///
+    /// On success the tensor owns `managed`: its deleter (if not null) runs exactly once,
+    /// when the last reference to the tensor and its views is gone. On error nothing was
+    /// taken or called: `managed` still belongs to the caller, who calls its deleter, as
+    /// with the reference (which throws before taking the tensor over).
+    ///
+    /// `require_alignment` (0 for none) and `require_contiguous` ask for the checks of the
+    /// reference; the metadata is always checked (see the [module docs](super)).
+    ///
+    /// # Safety
+    ///
+    /// `managed` is null or points to a valid `DLManagedTensor` whose ownership the caller
+    /// holds. Where `ndim` is in range, non-null `shape` and `strides` are readable for
+    /// `ndim` values (during this call: they are copied). The data is valid for what the
+    /// tensor describes, readable from the host when the device is, and not written by
+    /// anyone else while Rust code reads it, until the deleter runs.
+    pub unsafe fn from_dlpack(
+        managed: *mut DLManagedTensor,
+        require_alignment: usize,
+        require_contiguous: bool,
+    ) -> Result<Self, TensorError> {
+        let managed = NonNull::new(managed).ok_or(TensorError::NullManagedTensor)?;
+        // SAFETY: a valid managed tensor (caller); the `DLTensor` is copied out.
+        let dl = unsafe { (*managed.as_ptr()).dl_tensor };
+        // SAFETY: the arrays are readable as `Dims::read` needs (caller).
+        let dims = unsafe { Dims::read(&dl) }?;
+        import_checks(&dl, &dims, require_alignment, require_contiguous)?;
+        // SAFETY: `dims` was checked against `dl`, and the data lives until the deleter,
+        // which runs when the owner drops.
+        Ok(unsafe { build(dl, &dims, Owner::Legacy(managed)) })
+    }
+
+    /// Take over a DLPack 1.x tensor (`Tensor::FromDLPackVersioned`).
+    ///
+    /// As [`from_dlpack`](Self::from_dlpack), and also rejected: a major version other than
+    /// 1 (only the version is read then; the caller calls the deleter, which DLPack keeps
+    /// at a stable offset), and `DLPACK_FLAG_BITMASK_IS_SUBBYTE_TYPE_PADDED` (as the
+    /// reference). Other flags are accepted and not kept.
+    ///
+    /// # Safety
+    ///
+    /// As for [`from_dlpack`](Self::from_dlpack), for a `DLManagedTensorVersioned`; when its
+    /// major version is not 1, only its `version` needs to be readable.
+    pub unsafe fn from_dlpack_versioned(
+        managed: *mut DLManagedTensorVersioned,
+        require_alignment: usize,
+        require_contiguous: bool,
+    ) -> Result<Self, TensorError> {
+        let managed = NonNull::new(managed).ok_or(TensorError::NullManagedTensor)?;
+        // SAFETY: the version is readable in every DLPack version (caller).
+        let DLPackVersion { major, minor } = unsafe { (*managed.as_ptr()).version };
+        if major != DLPACK_MAJOR_VERSION {
+            return Err(TensorError::UnsupportedVersion { major, minor });
+        }
+        // SAFETY: a valid 1.x managed tensor (caller); fields are copied out.
+        let (dl, flags) = unsafe {
+            let m = managed.as_ptr();
+            ((*m).dl_tensor, DLPackFlags((*m).flags))
+        };
+        // SAFETY: the arrays are readable as `Dims::read` needs (caller).
+        let dims = unsafe { Dims::read(&dl) }?;
+        import_checks(&dl, &dims, require_alignment, require_contiguous)?;
+        if flags.contains(DLPackFlags::IS_SUBBYTE_TYPE_PADDED) {
+            return Err(TensorError::SubbytePadded);
+        }
+        // SAFETY: as in `from_dlpack`.
+        Ok(unsafe { build(dl, &dims, Owner::Versioned(managed)) })
+    }
+
+    /// A new pre-1.0 managed tensor sharing this tensor's data (`ToDLPack`).
+    ///
+    /// It holds a strong reference to the tensor object; its deleter releases that and frees
+    /// the managed tensor. The consumer calls the deleter exactly once.
+    #[must_use = "the tensor stays alive until the managed tensor's deleter is called"]
+    pub fn to_dlpack(&self) -> *mut DLManagedTensor {
+        Box::into_raw(Box::new(DLManagedTensor {
+            dl_tensor: *self.as_dltensor(),
+            manager_ctx: self.obj.clone().into_raw().cast(),
+            deleter: Some(delete_legacy),
+        }))
+    }
+
+    /// A new DLPack 1.x managed tensor sharing this tensor's data (`ToDLPackVersioned`):
+    /// version 1.3, no flags (as the reference: not read-only, not a copy).
+    ///
+    /// Ownership as for [`to_dlpack`](Self::to_dlpack).
+    #[must_use = "the tensor stays alive until the managed tensor's deleter is called"]
+    pub fn to_dlpack_versioned(&self) -> *mut DLManagedTensorVersioned {
+        Box::into_raw(Box::new(DLManagedTensorVersioned {
+            version: DLPackVersion { major: DLPACK_MAJOR_VERSION, minor: DLPACK_MINOR_VERSION },
+            manager_ctx: self.obj.clone().into_raw().cast(),
+            deleter: Some(delete_versioned),
+            flags: 0,
+            dl_tensor: *self.as_dltensor(),
+        }))
+    }
+}
+
+/// Release the strong reference a managed tensor's `manager_ctx` holds.
+///
+/// # Safety
+///
+/// `ctx` came from `ObjectRef::into_raw` in `to_dlpack[_versioned]` and is released once.
+unsafe fn release(ctx: *mut core::ffi::c_void) {
+    // SAFETY: the caller hands over the strong reference.
+    drop(unsafe { ObjectRef::<ObjectHeader>::from_raw(ctx.cast::<TVMFFIObject>()) });
+}
+
+/// Deleter of the managed tensors [`Tensor::to_dlpack`] makes.
+unsafe extern "C" fn delete_legacy(managed: *mut DLManagedTensor) {
+    if managed.is_null() {
+        return;
+    }
+    // SAFETY: DLPack calls the deleter once with the tensor it belongs to, which
+    // `to_dlpack` boxed; its context is our strong reference.
+    unsafe { release(Box::from_raw(managed).manager_ctx) };
+}
+
+/// Deleter of the managed tensors [`Tensor::to_dlpack_versioned`] makes.
+unsafe extern "C" fn delete_versioned(managed: *mut DLManagedTensorVersioned) {
+    if managed.is_null() {
+        return;
+    }
+    // SAFETY: as in `delete_legacy`.
+    unsafe { release(Box::from_raw(managed).manager_ctx) };
+}

@@ -1,0 +1,189 @@
+//! Tensor objects made here: the header, the `DLTensor` C++ reads inline, then what keeps the
+//! data alive; the extents and strides follow the object inline, as `TensorObjFromNDAlloc`
+//! places them.
+//!
+//! ```text
+//! [TVMFFIObject 24][DLTensor][Owner] [shape: ndim x i64][strides: ndim x i64]
+//!                   shape ─────────────^               strides ─^
+//! ```
+
+use alloc::alloc::{alloc_zeroed, dealloc};
+use core::alloc::Layout;
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+use tvmffi_core::sys::{DLManagedTensor, DLManagedTensorVersioned, DLTensor, TVMFFIObject};
+use tvmffi_core::{DataType, Device, DeviceType, Object, ObjectRef, Payload, TypeIndex};
+
+use super::check::{Dims, bytes_of, check_ndim};
+use super::{ALLOC_ALIGNMENT, Element, Tensor, TensorError, TensorObj};
+use crate::heap;
+
+/// What keeps a tensor's data alive, released when the object dies.
+pub(super) enum Owner {
+    /// Nothing to release (zero bytes allocated).
+    Nothing,
+    /// Memory from [`Tensor::empty`], freed with its layout.
+    Heap { ptr: NonNull<u8>, layout: Layout },
+    /// A pre-1.0 DLPack tensor: its deleter runs once, when the object dies.
+    Legacy(NonNull<DLManagedTensor>),
+    /// A DLPack 1.x tensor: its deleter runs once, when the object dies.
+    Versioned(NonNull<DLManagedTensorVersioned>),
+    /// A view: the tensor whose memory it shares.
+    View(#[allow(dead_code)] ObjectRef<Object<TensorObj>>),
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        match *self {
+            // SAFETY: `ptr` came from `alloc_zeroed(layout)` and is freed only here.
+            Self::Heap { ptr, layout } => unsafe { dealloc(ptr.as_ptr(), layout) },
+            // SAFETY: we took the managed tensor over (`from_dlpack`'s contract), so calling
+            // its deleter once, here, is ours to do.
+            Self::Legacy(m) => unsafe {
+                if let Some(deleter) = (*m.as_ptr()).deleter {
+                    deleter(m.as_ptr());
+                }
+            },
+            // SAFETY: as for `Legacy`.
+            Self::Versioned(m) => unsafe {
+                if let Some(deleter) = (*m.as_ptr()).deleter {
+                    deleter(m.as_ptr());
+                }
+            },
+            // The `ObjectRef` releases the source itself.
+            Self::View(_) | Self::Nothing => {}
+        }
+    }
+}
+
+/// The payload of the tensor objects made here. Its prefix is [`TensorObj`] (the `DLTensor`),
+/// which is all anyone else sees.
+#[repr(C)]
+struct TensorCell {
+    dl: DLTensor,
+    owner: Owner,
+}
+
+// SAFETY: the type is private to this module, which only makes an `ObjectRef` to it through
+// `heap::new_object_with_tail` (for an object it lays out as `Object<TensorCell>`) and
+// converts that at once to the `TensorObj` view that every `TENSOR` object has; no code can
+// name it to downcast or convert some other tensor object to it.
+unsafe impl Payload for TensorCell {
+    const TYPE_KEY: &'static str = "ffi.Tensor";
+
+    fn is_instance(type_index: TypeIndex) -> bool {
+        type_index == TypeIndex::TENSOR
+    }
+}
+
+const _: () = {
+    // The `DLTensor` is right after the header, where `TVMFFITensorGetDLTensorPtr` and
+    // `TensorObj` look, so the cell may be viewed through its `TensorObj` prefix.
+    assert!(core::mem::offset_of!(TensorCell, dl) == 0);
+    assert!(core::mem::size_of::<Object<TensorObj>>() == 24 + core::mem::size_of::<DLTensor>());
+    assert!(core::mem::align_of::<TensorCell>() <= 8);
+};
+
+/// Make a tensor object with the metadata of `dl` (its `shape`/`strides` are ignored), the
+/// checked extents and strides of `dims`, and `owner` keeping the data alive.
+///
+/// # Safety
+///
+/// `dims` was checked against `dl`'s data, device, dtype and byte offset, and the memory
+/// `dl.data` points to stays valid for what `dims` addresses as long as `owner` lives.
+pub(super) unsafe fn build(mut dl: DLTensor, dims: &Dims, owner: Owner) -> Tensor {
+    let ndim = dims.shape().len();
+    let tail = Layout::array::<i64>(2 * ndim).unwrap_or_else(|_| unreachable!("ndim is checked"));
+    dl.ndim = ndim as i32;
+    let init = |tail: *mut u8| {
+        let shape = tail.cast::<i64>();
+        // SAFETY: the tail holds `2 * ndim` aligned `i64`s; shape first, strides after.
+        let strides = unsafe { shape.add(ndim) };
+        for (i, (&e, &s)) in dims.shape().iter().zip(dims.strides()).enumerate() {
+            // SAFETY: `i < ndim`, inside both halves of the tail.
+            unsafe {
+                shape.add(i).write(e);
+                strides.add(i).write(s);
+            }
+        }
+        // Pointers from the tail's own pointer, so C and Rust may read through them.
+        dl.shape = shape;
+        dl.strides = strides;
+        TensorCell { dl, owner }
+    };
+    // SAFETY: `init` writes every value of the tail that the payload points to.
+    let obj = unsafe { heap::new_object_with_tail::<TensorCell>(TypeIndex::TENSOR, tail, init) };
+    let raw: *mut TVMFFIObject = obj.into_raw();
+    // SAFETY: the strong reference moves over; a `TENSOR` object starts with the header
+    // then a `DLTensor`, which is what `TensorObj` views.
+    let obj = unsafe { ObjectRef::<Object<TensorObj>>::from_raw(raw) };
+    Tensor { obj: obj.unwrap_or_else(|| unreachable!("new objects are not null")) }
+}
+
+impl Tensor {
+    /// A zero-filled tensor in host memory aligned to [`ALLOC_ALIGNMENT`] (64) bytes, with
+    /// compact row-major strides.
+    ///
+    /// Only the CPU device is supported (other devices give
+    /// [`UnsupportedDevice`](TensorError::UnsupportedDevice)). A tensor without elements
+    /// allocates nothing; its data pointer is then a dangling, 64-aligned address.
+    pub fn empty(shape: &[i64], dtype: DataType, device: Device) -> Result<Self, TensorError> {
+        if device.device_type() != DeviceType::CPU {
+            return Err(TensorError::UnsupportedDevice(device));
+        }
+        let ndim = i32::try_from(shape.len()).unwrap_or(i32::MAX);
+        check_ndim(ndim)?;
+        let dangling = core::ptr::without_provenance_mut::<c_void>(ALLOC_ALIGNMENT);
+        let mut dl = DLTensor {
+            data: dangling,
+            device: device.as_raw(),
+            ndim,
+            dtype: dtype.as_raw(),
+            shape: core::ptr::null_mut(),
+            strides: core::ptr::null_mut(),
+            byte_offset: 0,
+        };
+        let dims = Dims::new(&dl, shape, None)?;
+        let bytes = usize::try_from(bytes_of(i128::from(dims.extent.numel), dtype))
+            .map_err(|_| TensorError::Overflow)?;
+        let owner = if bytes == 0 {
+            Owner::Nothing
+        } else {
+            let layout = Layout::from_size_align(bytes, ALLOC_ALIGNMENT)
+                .map_err(|_| TensorError::Overflow)?;
+            // SAFETY: `layout` has a non-zero size.
+            let ptr = NonNull::new(unsafe { alloc_zeroed(layout) })
+                .ok_or(TensorError::AllocFailed { bytes })?;
+            dl.data = ptr.as_ptr().cast();
+            Owner::Heap { ptr, layout }
+        };
+        // SAFETY: `dims` was checked with the same metadata (a non-null data pointer either
+        // way), and the owner holds `bytes` zeroed bytes, all that compact strides address.
+        Ok(unsafe { build(dl, &dims, owner) })
+    }
+
+    /// A CPU tensor of `shape` holding a copy of `data` (row-major).
+    ///
+    /// Fails with [`LengthMismatch`](TensorError::LengthMismatch) when `data.len()` is not
+    /// the shape's element count.
+    pub fn from_slice<T: Element>(shape: &[i64], data: &[T]) -> Result<Self, TensorError> {
+        let tensor = Self::empty(shape, T::DTYPE, Device::CPU)?;
+        let numel = tensor.numel();
+        if usize::try_from(numel).ok() != Some(data.len()) {
+            return Err(TensorError::LengthMismatch { numel, len: data.len() });
+        }
+        if !data.is_empty() {
+            // SAFETY: the tensor is new and not shared yet; its data holds `numel` values of
+            // `T` (64-aligned), and `data` is another allocation.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    data.as_ptr(),
+                    tensor.data_ptr().cast::<T>(),
+                    data.len(),
+                );
+            }
+        }
+        Ok(tensor)
+    }
+}
