@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The drop-in libtvm_ffi.so (std-tier/cdylib): build it, check its SONAME, compare its
+# exported TVMFFI* functions with the reference's, and run a C host built against the
+# reference headers on it. Exporting a TVMFFI* symbol the reference does not have fails;
+# the ones still missing are listed (the list shrinks as the runtime lands).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+section "std ABI: our libtvm_ffi.so against the reference's"
+
+if ! command -v nm >/dev/null || ! command -v readelf >/dev/null; then
+    ensure_apt binutils
+fi
+ensure_venv
+include_dir="$("$VENV/bin/tvm-ffi-config" --includedir)"
+reference_so="$("$VENV/bin/tvm-ffi-config" --libdir)/libtvm_ffi.so"
+
+run cargo build --release -q -p tvmffi-std-cdylib
+ours="$REPO_ROOT/target/release/libtvm_ffi.so"
+
+soname="$(readelf -d "$ours" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+if [ "$soname" != "libtvm_ffi.so" ]; then
+    echo "SONAME of $ours is '$soname', expected libtvm_ffi.so"
+    exit 1
+fi
+echo "SONAME: $soname"
+
+# Defined, exported functions and data named TVMFFI*.
+exports() { nm -D --defined-only --format=posix "$1" | awk '$1 ~ /^TVMFFI/ { print $1 }' | sort -u; }
+reference_syms="$(exports "$reference_so")"
+our_syms="$(exports "$ours")"
+present="$(comm -12 <(echo "$reference_syms") <(echo "$our_syms"))"
+absent="$(comm -23 <(echo "$reference_syms") <(echo "$our_syms"))"
+added="$(comm -13 <(echo "$reference_syms") <(echo "$our_syms"))"
+# Print each line of $2 after the marker $1.
+list() {
+    local line
+    while IFS= read -r line; do
+        if [ -n "$line" ]; then printf '  %s %s\n' "$1" "$line"; fi
+    done <<<"$2"
+}
+count() { if [ -z "$1" ]; then echo 0; else wc -l <<<"$1"; fi; }
+
+echo "reference exports $(count "$reference_syms") TVMFFI* symbols; ours $(count "$present") of them:"
+list + "$present"
+if [ -n "$absent" ]; then
+    echo "still missing ($(count "$absent"), informative until the runtime is complete):"
+    list - "$absent"
+fi
+if [ -n "$added" ]; then
+    echo "FAILED: we export TVMFFI* symbols the reference does not:"
+    list '!' "$added"
+    exit 1
+fi
+
+out="$REPO_ROOT/build/std-abi"
+mkdir -p "$out"
+run cc -std=c11 -Wall -Wextra -Werror -I"$include_dir" -o "$out/abi_host" tests/fixtures/c/abi_host.c \
+    -L"$(dirname "$ours")" -ltvm_ffi -Wl,-rpath,"$(dirname "$ours")"
+# The host must bind to our library, not to another libtvm_ffi.so on the search path.
+linked="$(ldd "$out/abi_host")"
+grep -qF "$(dirname "$ours")/libtvm_ffi.so" <<<"$linked" || {
+    echo "abi_host did not bind to $ours"
+    exit 1
+}
+run "$out/abi_host"
+
+# The C fixture our loader tests use, loaded by the reference's own Python loader: both
+# loaders must agree on what a kernel library is.
+run cc -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$include_dir" -o "$out/libkernels.so" \
+    tests/fixtures/c/kernels.c
+run "$VENV/bin/python" - "$out/libkernels.so" <<'PY'
+import sys
+import tvm_ffi
+
+mod = tvm_ffi.load_module(sys.argv[1])
+assert mod.add_one(41) == 42
+assert mod.get_function_doc("add_one") == "Add one to an integer."
+assert mod.get_function_metadata("add_one") == {"type_schema": '{"type":"ffi.Function"}'}
+assert mod.library_ctx() is not None
+assert not mod.implements_function("hidden")
+print("reference loader on tests/fixtures/c/kernels.c: ok")
+PY

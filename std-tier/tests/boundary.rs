@@ -1,0 +1,137 @@
+//! The panic boundary seen from C: exports that panic, error, or succeed; deleters that
+//! panic; and unwinds that escape (the process must abort, never unwind into C).
+
+mod common;
+
+use core::ffi::{c_int, c_void};
+
+use tvmffi_core::call::{CallError, call_raw};
+use tvmffi_core::sys::TVMFFIAny;
+use tvmffi_core::{Any, AnyView};
+use tvmffi_std::raise::take_raised;
+use tvmffi_std::{RaisedError, abort_on_panic, ffi_boundary};
+
+/// A `safe_call` in Rust: `x / y` for two ints, raising on a zero divisor, panicking on
+/// `i64::MIN / -1` (Rust's overflow panic stands for any bug in a kernel).
+unsafe extern "C" fn divide(
+    _: *mut c_void,
+    args: *const TVMFFIAny,
+    num_args: i32,
+    result: *mut TVMFFIAny,
+) -> c_int {
+    ffi_boundary(|| {
+        // SAFETY: the packed-call convention.
+        let args = unsafe { tvmffi_core::call::args_from_raw(args, num_args) }
+            .map_err(|e| RaisedError::new("ValueError", &e.to_string()))?;
+        let [x, y] = args else { return Err(RaisedError::new("TypeError", "two arguments")) };
+        let (x, y) = (x.get::<i64>().unwrap(), y.get::<i64>().unwrap());
+        if y == 0 {
+            return Err(RaisedError::new("ZeroDivisionError", "division by zero"));
+        }
+        let q = core::hint::black_box(x) / core::hint::black_box(y);
+        // SAFETY: the convention's writable result slot.
+        unsafe { tvmffi_core::call::write_result(result, Any::from(q)) };
+        Ok(())
+    })
+}
+
+fn divide_via_c(x: i64, y: i64) -> Result<i64, CallError> {
+    // SAFETY: `divide` follows the convention and ignores its handle.
+    let r =
+        unsafe { call_raw(divide, core::ptr::null_mut(), &[AnyView::from(x), AnyView::from(y)]) }?;
+    Ok(r.get::<i64>().unwrap())
+}
+
+#[test]
+fn results_errors_and_panics_through_a_c_call() {
+    assert_eq!(divide_via_c(7, 2), Ok(3));
+    assert!(take_raised().is_none());
+
+    assert_eq!(divide_via_c(1, 0), Err(CallError::Raised { code: -1 }));
+    let e = take_raised().unwrap();
+    assert_eq!((e.kind.as_str(), e.message.as_str()), ("ZeroDivisionError", "division by zero"));
+
+    assert_eq!(divide_via_c(i64::MIN, -1), Err(CallError::Raised { code: -1 }));
+    let e = take_raised().unwrap();
+    assert_eq!(e.kind, "RuntimeError");
+    assert!(e.message.starts_with("panic in Rust code: "), "{}", e.message);
+    assert!(e.message.contains("overflow"), "{}", e.message);
+
+    // The boundary keeps working after a panic.
+    assert_eq!(divide_via_c(9, 3), Ok(3));
+}
+
+#[test]
+#[cfg(all(feature = "backtrace", not(miri)))]
+fn a_raised_error_carries_the_backtrace_of_the_export() {
+    assert!(divide_via_c(1, 0).is_err());
+    let bt = take_raised().unwrap().backtrace;
+    let lines: Vec<&str> = bt.lines().collect();
+    // The closure the error was made in, then the export, then its C caller.
+    assert!(lines[0].ends_with("in boundary::divide::{{closure}}"), "{bt}");
+    assert!(lines[1].ends_with("in boundary::divide"), "{bt}");
+    assert!(lines[2].ends_with("in tvmffi_core::call::call_raw"), "{bt}");
+    assert!(!bt.contains("tvmffi_std::"), "no boundary machinery: {bt}");
+}
+
+/// A deleter of a C handle that panics.
+unsafe extern "C" fn panicking_deleter(_: *mut c_void) {
+    abort_on_panic("the test deleter", || panic!("deleter exploded"));
+}
+
+#[test]
+fn panicking_deleter_child() {
+    if common::is_child("panicking_deleter_child") {
+        // SAFETY: the deleter ignores its handle.
+        unsafe { panicking_deleter(core::ptr::null_mut()) };
+        unreachable!("abort_on_panic returned after a panic");
+    }
+}
+
+#[cfg(all(unix, not(miri)))]
+fn assert_aborted(out: &std::process::Output, message: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "status {:?}; stderr: {stderr}",
+        out.status
+    );
+    assert!(stderr.contains(message), "stderr: {stderr}");
+}
+
+#[test]
+#[cfg(all(unix, not(miri)))] // a child process
+fn a_panic_in_a_deleter_aborts_with_a_message() {
+    let out = common::run_child("panicking_deleter_child", &[]);
+    assert_aborted(
+        &out,
+        "tvm-ffi: a Rust panic in the test deleter cannot be reported to the C caller; aborting: \
+         deleter exploded",
+    );
+}
+
+/// A panic payload whose destructor panics: dropping it after the catch unwinds again.
+struct PanicsOnDrop;
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("payload drop exploded");
+    }
+}
+
+#[test]
+fn escaping_unwind_child() {
+    if common::is_child("escaping_unwind_child") {
+        let code =
+            ffi_boundary(|| -> Result<(), RaisedError> { std::panic::panic_any(PanicsOnDrop) });
+        unreachable!("the boundary returned {code} although an unwind escaped it");
+    }
+}
+
+#[test]
+#[cfg(all(unix, not(miri)))] // a child process
+fn an_unwind_escaping_the_boundary_aborts() {
+    let out = common::run_child("escaping_unwind_child", &[]);
+    assert_aborted(&out, "a panic escaped the panic boundary");
+}
