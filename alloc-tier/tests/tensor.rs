@@ -334,6 +334,7 @@ fn export_shares_data_and_holds_a_reference() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn tensors_cross_threads() {
     let t = Tensor::from_slice(&[2], &[1.5f64, 2.5]).unwrap();
     let m = t.to_dlpack();
