@@ -8,6 +8,7 @@ ensure_component rustfmt clippy || { skip "rustfmt/clippy cannot be installed"; 
 run cargo fmt --all --check -- --color never
 run cargo clippy --workspace --all-targets -- -D warnings
 run cargo clippy -p tvmffi-core --all-targets --all-features -- -D warnings
+run cargo clippy -p tvmffi-alloc --all-targets --all-features -- -D warnings
 
 if ensure_apt shellcheck; then
     run shellcheck -x ci/*.sh .ci/run

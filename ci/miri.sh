@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The core's tests under Miri (undefined behaviour, provenance, data races) on the host, on
-# a 32-bit target and on a big-endian one. Each target needs a Miri sysroot (about 30 s once).
+# The core's tests, and the alloc tier's with its own runtime, under Miri (undefined
+# behaviour, provenance, data races) on the host, on a 32-bit target and on a big-endian one.
+# Each target needs a Miri sysroot (about 30 s once).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 section "Miri"
@@ -16,4 +17,5 @@ for target in host i686-unknown-linux-gnu s390x-unknown-linux-gnu; do
     echo "--- Miri on $target"
     run cargo +nightly miri setup "${args[@]}"
     run cargo +nightly miri test -p tvmffi-core "${args[@]}"
+    run cargo +nightly miri test -p tvmffi-alloc --features runtime "${args[@]}"
 done

@@ -5,11 +5,17 @@
 source "$(dirname "$0")/lib.sh"
 section "tests"
 
+# The alloc tier again with its own runtime (`runtime` feature): the tests that need a
+# provider of the C API only build with it.
 if cargo nextest --version >/dev/null 2>&1; then
     run cargo test --workspace --doc
     run cargo nextest run --workspace
+    run cargo test -p tvmffi-alloc --features runtime --doc
+    run cargo nextest run -p tvmffi-alloc --features runtime
 else
     echo "cargo-nextest is not installed; using cargo test"
     run cargo test --workspace --doc
     run cargo test --workspace --all-targets
+    run cargo test -p tvmffi-alloc --features runtime --doc
+    run cargo test -p tvmffi-alloc --features runtime --all-targets
 fi

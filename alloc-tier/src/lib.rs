@@ -11,6 +11,13 @@
 //! - [`seq`]: [`Array`] and [`List`], the reference's `ArrayObj` and `ListObj`.
 //! - [`tensor`]: [`Tensor`], n-dimensional arrays in `ffi.Tensor` objects, and DLPack
 //!   exchange.
+//! - [`error`]: the FFI error object ([`Error`]), raised and fetched through the runtime.
+//! - [`function`]: function objects ([`Function`]) from Rust closures, typed or packed, and
+//!   calls to any function object; global functions.
+//! - [`object_type`](mod@object_type): object types defined in Rust, with their runtime type
+//!   index, and opaque objects.
+//! - [`runtime`]: the runtime's state as reusable types and, with the `runtime` feature,
+//!   the C API over them.
 //!
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
@@ -23,13 +30,19 @@ extern crate alloc;
 extern crate std;
 
 pub mod big_int;
+pub mod error;
+pub mod function;
 pub mod heap;
+pub mod object_type;
+pub mod runtime;
 pub mod seq;
 pub mod shape;
 pub mod string;
 pub mod tensor;
 
 pub use big_int::BigInt;
+pub use error::Error;
+pub use function::Function;
 pub use seq::{Array, List};
 pub use shape::Shape;
 pub use string::{Bytes, String, any_view_to_owned};
@@ -37,5 +50,12 @@ pub use tensor::Tensor;
 pub use tvmffi_core as core_tier;
 
 /// Every heap object's layout, named after the reference's C++ class, for `ci/abi-check`.
-pub const LAYOUTS: &[&[tvmffi_core::CLayout]] =
-    &[string::LAYOUTS, shape::LAYOUTS, big_int::LAYOUTS, seq::LAYOUTS, tensor::LAYOUTS];
+pub const LAYOUTS: &[&[tvmffi_core::CLayout]] = &[
+    string::LAYOUTS,
+    shape::LAYOUTS,
+    big_int::LAYOUTS,
+    seq::LAYOUTS,
+    tensor::LAYOUTS,
+    error::LAYOUTS,
+    function::LAYOUTS,
+];

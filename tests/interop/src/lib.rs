@@ -6,6 +6,7 @@
 //! the reference's inline C++ on objects we build, and our code on objects it builds.
 //! `ci/interop-cpp.sh` builds and runs them all.
 
+mod function;
 mod seq;
 mod smoke;
 mod strings;
