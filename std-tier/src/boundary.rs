@@ -111,6 +111,45 @@ pub fn panic_message(payload: &(dyn PanicPayload + Send)) -> &str {
     }
 }
 
+/// The std tier's panic policy for Rust code behind function objects and exports
+/// ([`Boundary`](tvmffi_alloc::function::Boundary)): a panic in the body becomes a
+/// `RuntimeError` carrying the panic message and the backtrace, so
+/// `Function::from_packed_with::<CatchPanic, _>` never takes the process down.
+///
+/// ```
+/// use tvmffi_alloc::function::Boundary;
+/// use tvmffi_std::CatchPanic;
+///
+/// let err = CatchPanic::run(|| -> Result<(), tvmffi_alloc::Error> { panic!("boom") })
+///     .unwrap_err();
+/// assert_eq!(err.kind(), "RuntimeError");
+/// assert_eq!(err.message(), "panic in Rust code: boom");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum CatchPanic {}
+
+impl tvmffi_alloc::function::Boundary for CatchPanic {
+    #[inline]
+    fn run<R>(
+        body: impl FnOnce() -> Result<R, tvmffi_alloc::Error>,
+    ) -> Result<R, tvmffi_alloc::Error> {
+        let trap = AbortOnUnwind("a panic being turned into an error");
+        let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| Err(panic_error(p)));
+        trap.disarm();
+        result
+    }
+}
+
+/// The `RuntimeError` for a caught panic, with the backtrace of the code that caught it.
+#[cold]
+#[inline(never)]
+fn panic_error(payload: Box<dyn PanicPayload + Send>) -> tvmffi_alloc::Error {
+    let message = alloc::format!("panic in Rust code: {}", panic_message(&*payload));
+    drop(payload); // may panic again: the caller's trap turns that into an abort
+    tvmffi_alloc::Error::new(PANIC_ERROR_KIND, message)
+        .with_backtrace(&crate::backtrace::capture(false))
+}
+
 /// Run `body`, which has no way to report an error to its C caller (a deleter, or a
 /// function without a return code); a panic prints `what` and the panic message on stderr
 /// and aborts the process.

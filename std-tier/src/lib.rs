@@ -42,7 +42,7 @@ pub mod module;
 pub mod raise;
 mod runtime_hooks;
 
-pub use boundary::{abort_on_panic, ffi_boundary};
+pub use boundary::{CatchPanic, abort_on_panic, ffi_boundary};
 pub use module::{LoadError, LoadErrorKind, Module};
 pub use raise::{RaiseError, RaisedError};
 
