@@ -4,7 +4,7 @@
 
 extern crate alloc;
 
-use core::ffi::{CStr, c_char, c_void};
+use core::ffi::{c_char, c_void};
 use core::ptr;
 use std::sync::{Mutex, MutexGuard};
 
@@ -200,12 +200,20 @@ fn error_create_refuses_bad_input() {
 }
 
 #[test]
-fn backtrace_is_empty_without_std() {
-    // SAFETY: the arguments are not read.
-    let bt = unsafe { &*api::TVMFFIBacktrace(c"f.cc".as_ptr(), 3, c"fn".as_ptr(), 0) };
-    assert_eq!(bt.size, 0);
-    // SAFETY: a static NUL-terminated string.
-    assert_eq!(unsafe { CStr::from_ptr(bt.data) }.to_bytes(), b"");
+fn backtrace_without_std_is_the_callers_location() {
+    let read = |bt: *const tvmffi_core::sys::TVMFFIByteArray| {
+        // SAFETY: valid until the next call, which comes after this read.
+        let bt = unsafe { &*bt };
+        // SAFETY: `size` readable bytes.
+        unsafe { core::slice::from_raw_parts(bt.data.cast::<u8>(), bt.size) }.to_vec()
+    };
+    // SAFETY: NUL-terminated strings.
+    let bt = read(unsafe { api::TVMFFIBacktrace(c"f.cc".as_ptr(), 3, c"fn".as_ptr(), 0) });
+    assert_eq!(bt, b"  File \"f.cc\", line 3, in fn\n");
+    // Without a location, `no_std` has nothing to show.
+    // SAFETY: null strings are allowed.
+    let bt = read(unsafe { api::TVMFFIBacktrace(ptr::null(), 0, ptr::null(), 0) });
+    assert!(bt.is_empty());
 }
 
 #[test]

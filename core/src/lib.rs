@@ -49,7 +49,7 @@ pub mod type_index;
 pub use any::{Any, AnyView, FromAnyView};
 pub use call::{CallError, FunctionObj};
 pub use device::{Device, DeviceType};
-pub use dtype::{DataType, DataTypeCode};
+pub use dtype::{DataType, DataTypeCode, DataTypeParseError};
 pub use error::ConversionError;
 pub use macros::{CConstant, CLayout};
 pub use object::{

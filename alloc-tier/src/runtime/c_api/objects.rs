@@ -10,7 +10,7 @@ use tvmffi_core::sys::{
 };
 use tvmffi_core::{ObjectHeader, TypeIndex};
 
-use super::{guard, null, out};
+use super::{Runtime, guard, null, out};
 use crate::error::Error;
 use crate::object_type::OpaqueObject;
 
@@ -19,8 +19,7 @@ use crate::object_type::OpaqueObject;
 /// # Safety
 ///
 /// `out_version` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIGetVersion(out_version: *mut TVMFFIVersion) {
+pub unsafe fn get_version<R: Runtime>(out_version: *mut TVMFFIVersion) {
     if !out_version.is_null() {
         let v = TVMFFIVersion {
             major: TVM_FFI_VERSION_MAJOR,
@@ -37,9 +36,8 @@ pub unsafe extern "C" fn TVMFFIGetVersion(out_version: *mut TVMFFIVersion) {
 /// # Safety
 ///
 /// `obj` is null or a live object on which the caller holds a reference.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIObjectIncRef(obj: TVMFFIObjectHandle) -> c_int {
-    guard(|| {
+pub unsafe fn inc_ref<R: Runtime>(obj: TVMFFIObjectHandle) -> c_int {
+    guard::<R>(|| {
         let obj = NonNull::new(obj.cast::<ObjectHeader>())
             .ok_or_else(|| null("TVMFFIObjectIncRef", "obj"))?;
         // SAFETY: a live object (caller).
@@ -54,8 +52,7 @@ pub unsafe extern "C" fn TVMFFIObjectIncRef(obj: TVMFFIObjectHandle) -> c_int {
 /// # Safety
 ///
 /// `obj` is null or a live object whose strong reference the caller gives up.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIObjectDecRef(obj: TVMFFIObjectHandle) -> c_int {
+pub unsafe fn dec_ref<R: Runtime>(obj: TVMFFIObjectHandle) -> c_int {
     if let Some(obj) = NonNull::new(obj.cast::<ObjectHeader>()) {
         // SAFETY: the caller owns this strong reference and gives it up.
         unsafe { ObjectHeader::dec_ref(obj) };
@@ -69,14 +66,13 @@ pub unsafe extern "C" fn TVMFFIObjectDecRef(obj: TVMFFIObjectHandle) -> c_int {
 /// # Safety
 ///
 /// `out` is null or writable; `deleter` may be called once with `handle` from any thread.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIObjectCreateOpaque(
+pub unsafe fn create_opaque<R: Runtime>(
     handle: *mut c_void,
     type_index: i32,
     deleter: Option<unsafe extern "C" fn(handle: *mut c_void)>,
     out_obj: *mut TVMFFIObjectHandle,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         let out_obj = out(out_obj, "TVMFFIObjectCreateOpaque", "out")?;
         // SAFETY: the caller's promise about the deleter.
         let obj = unsafe { OpaqueObject::new(TypeIndex(type_index), handle, deleter)? };
@@ -86,8 +82,8 @@ pub unsafe extern "C" fn TVMFFIObjectCreateOpaque(
     })
 }
 
-/// Serialises the slow path of [`TVMFFIHandleInitOnce`] and the swap of
-/// [`TVMFFIHandleDeinitOnce`] (targets without atomic swap have load and store only).
+/// Serialises the slow path of `TVMFFIHandleInitOnce` and the swap of
+/// `TVMFFIHandleDeinitOnce` (targets without atomic swap have load and store only).
 static INIT_LOCK: spin::Mutex<()> = spin::Mutex::new(());
 
 /// `TVMFFIHandleInitOnce`: if `*handle_addr` is null, run `init_func` to fill it, once.
@@ -99,14 +95,13 @@ static INIT_LOCK: spin::Mutex<()> = spin::Mutex::new(());
 ///
 /// `handle_addr` is null or a pointer-aligned slot that is only accessed through these two
 /// functions (or atomically); `init_func` follows its contract.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIHandleInitOnce(
+pub unsafe fn handle_init_once<R: Runtime>(
     handle_addr: *mut *mut c_void,
     init_func: Option<unsafe extern "C" fn(result: *mut *mut c_void) -> c_int>,
 ) -> c_int {
     const FUNC: &str = "TVMFFIHandleInitOnce";
     if handle_addr.is_null() {
-        return guard(|| Err(null(FUNC, "handle_addr")));
+        return guard::<R>(|| Err(null(FUNC, "handle_addr")));
     }
     // SAFETY: a valid, aligned slot accessed atomically by everyone (caller).
     let slot = unsafe { AtomicPtr::from_ptr(handle_addr) };
@@ -114,7 +109,7 @@ pub unsafe extern "C" fn TVMFFIHandleInitOnce(
         return 0;
     }
     let Some(init_func) = init_func else {
-        return guard(|| Err(null(FUNC, "init_func")));
+        return guard::<R>(|| Err(null(FUNC, "init_func")));
     };
     let _lock = INIT_LOCK.lock();
     if !slot.load(Ordering::Acquire).is_null() {
@@ -127,7 +122,7 @@ pub unsafe extern "C" fn TVMFFIHandleInitOnce(
         return code;
     }
     if result.is_null() {
-        return guard(|| Err(Error::runtime_error("init_func must return a non-NULL handle")));
+        return guard::<R>(|| Err(Error::runtime_error("init_func must return a non-NULL handle")));
     }
     slot.store(result, Ordering::Release);
     0
@@ -138,18 +133,17 @@ pub unsafe extern "C" fn TVMFFIHandleInitOnce(
 ///
 /// # Safety
 ///
-/// As [`TVMFFIHandleInitOnce`]; `deinit_func` follows its contract.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIHandleDeinitOnce(
+/// As `TVMFFIHandleInitOnce`; `deinit_func` follows its contract.
+pub unsafe fn handle_deinit_once<R: Runtime>(
     handle_addr: *mut *mut c_void,
     deinit_func: Option<unsafe extern "C" fn(handle: *mut c_void) -> c_int>,
 ) -> c_int {
     const FUNC: &str = "TVMFFIHandleDeinitOnce";
     if handle_addr.is_null() {
-        return guard(|| Err(null(FUNC, "handle_addr")));
+        return guard::<R>(|| Err(null(FUNC, "handle_addr")));
     }
     let Some(deinit_func) = deinit_func else {
-        return guard(|| Err(null(FUNC, "deinit_func")));
+        return guard::<R>(|| Err(null(FUNC, "deinit_func")));
     };
     // SAFETY: as in `TVMFFIHandleInitOnce`.
     let slot = unsafe { AtomicPtr::from_ptr(handle_addr) };

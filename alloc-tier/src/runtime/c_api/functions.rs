@@ -10,10 +10,10 @@ use tvmffi_core::sys::{
 };
 use tvmffi_core::{AnyView, FunctionObj, ObjectHeader, ObjectRef, TypeIndex};
 
-use super::{GLOBALS, arg, arg_bytes, guard, null, out};
+use super::{Runtime, arg, arg_bytes, guard, null, out};
 use crate::error::Error;
 use crate::function::Function;
-use crate::runtime::GlobalEntry;
+use crate::runtime::{GlobalEntry, read_globals, write_globals};
 
 /// `TVMFFIFunctionCreate`: a function object over `safe_call` with the resource `self_`
 /// and its `deleter` (see [`Function::from_extern_c`]).
@@ -21,14 +21,13 @@ use crate::runtime::GlobalEntry;
 /// # Safety
 ///
 /// As [`Function::from_extern_c`]; `out` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIFunctionCreate(
+pub unsafe fn create<R: Runtime>(
     self_: *mut c_void,
     safe_call: Option<TVMFFISafeCallType>,
     deleter: Option<unsafe extern "C" fn(self_: *mut c_void)>,
     out_fn: *mut TVMFFIObjectHandle,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFIFunctionCreate";
         let out_fn = out(out_fn, FUNC, "out")?;
         let safe_call = safe_call.ok_or_else(|| null(FUNC, "safe_call"))?;
@@ -40,24 +39,22 @@ pub unsafe extern "C" fn TVMFFIFunctionCreate(
     })
 }
 
-/// `TVMFFIAnyViewToOwnedAny`: an owned copy of a view (see `AnyView::to_owned`). C strings
-/// and byte arrays longer than 7 bytes need a string object, which this crate's runtime
-/// does not make yet: they raise a `RuntimeError`.
+/// `TVMFFIAnyViewToOwnedAny`: an owned copy of a view (see [`any_view_to_owned`](crate::any_view_to_owned)):
+/// C strings and byte arrays become string and bytes objects.
 ///
 /// # Safety
 ///
 /// `any_view` is null or a valid view; `out` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIAnyViewToOwnedAny(
+pub unsafe fn any_view_to_owned<R: Runtime>(
     any_view: *const TVMFFIAny,
     out_any: *mut TVMFFIAny,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFIAnyViewToOwnedAny";
         let out_any = out(out_any, FUNC, "out")?;
         // SAFETY: a valid view (caller).
         let view = unsafe { AnyView::from_raw(*arg(any_view, FUNC, "any_view")?) };
-        let owned = view.to_owned()?;
+        let owned = crate::string::any_view_to_owned(view)?;
         // SAFETY: writable (caller); ownership goes to the caller.
         unsafe { out_any.write(owned.into_raw()) };
         Ok(())
@@ -70,8 +67,7 @@ pub unsafe extern "C" fn TVMFFIAnyViewToOwnedAny(
 ///
 /// `func` is null or a live object; `args` holds `num_args` valid values; `result` is null
 /// or the caller's writable result slot holding no object.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIFunctionCall(
+pub unsafe fn call<R: Runtime>(
     func: TVMFFIObjectHandle,
     args: *mut TVMFFIAny,
     num_args: i32,
@@ -95,7 +91,7 @@ pub unsafe extern "C" fn TVMFFIFunctionCall(
     match safe_call {
         // SAFETY: the convention, with the object as its own handle; the rest is the caller's.
         Ok(safe_call) => unsafe { safe_call(func, args, num_args, result) },
-        Err(e) => guard(|| Err(e)),
+        Err(e) => guard::<R>(|| Err(e)),
     }
 }
 
@@ -122,17 +118,16 @@ unsafe fn borrow_function(f: TVMFFIObjectHandle, func: &str) -> Result<Function,
 /// # Safety
 ///
 /// `name` is null or a valid byte array; `f` is null or a live object.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIFunctionSetGlobal(
+pub unsafe fn set_global<R: Runtime>(
     name: *const TVMFFIByteArray,
     f: TVMFFIObjectHandle,
     allow_override: c_int,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFIFunctionSetGlobal";
         // SAFETY: the caller's promises.
         let (name, f) = unsafe { (arg_bytes(name, FUNC, "name")?, borrow_function(f, FUNC)?) };
-        let old = GLOBALS.lock().set(name, f, allow_override != 0)?;
+        let old = write_globals(|g| g.set(name, f, allow_override != 0))?;
         drop(old); // after the lock: the last reference may run foreign code
         Ok(())
     })
@@ -144,12 +139,11 @@ pub unsafe extern "C" fn TVMFFIFunctionSetGlobal(
 /// # Safety
 ///
 /// `method_info` is null or valid: readable byte arrays, a valid view as `method`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIFunctionSetGlobalFromMethodInfo(
+pub unsafe fn set_global_from_method_info<R: Runtime>(
     method_info: *const TVMFFIMethodInfo,
     allow_override: c_int,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFIFunctionSetGlobalFromMethodInfo";
         // SAFETY: the caller's promises.
         let (info, name, doc, metadata) = unsafe {
@@ -169,7 +163,7 @@ pub unsafe extern "C" fn TVMFFIFunctionSetGlobalFromMethodInfo(
             metadata: Box::from(metadata),
             flags: info.flags,
         };
-        let old = GLOBALS.lock().set_entry(name, entry, allow_override != 0)?;
+        let old = write_globals(|g| g.set_entry(name, entry, allow_override != 0))?;
         drop(old);
         Ok(())
     })
@@ -181,17 +175,16 @@ pub unsafe extern "C" fn TVMFFIFunctionSetGlobalFromMethodInfo(
 /// # Safety
 ///
 /// `name` is null or a valid byte array; `out` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIFunctionGetGlobal(
+pub unsafe fn get_global<R: Runtime>(
     name: *const TVMFFIByteArray,
     out_fn: *mut TVMFFIObjectHandle,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFIFunctionGetGlobal";
         let out_fn = out(out_fn, FUNC, "out")?;
         // SAFETY: the caller's promise.
         let name = unsafe { arg_bytes(name, FUNC, "name")? };
-        let found = GLOBALS.lock().get(name).map(|e| e.function.clone());
+        let found = read_globals(|g| g.get(name).map(|e| e.function.clone()));
         let handle = found.map_or(core::ptr::null_mut(), |f| f.into_object().into_raw().cast());
         // SAFETY: writable (caller); the strong reference, if any, goes to the caller.
         unsafe { out_fn.write(handle) };

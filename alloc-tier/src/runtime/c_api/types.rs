@@ -8,7 +8,8 @@ use tvmffi_core::sys::{
     TVMFFITypeInfo, TVMFFITypeMetadata,
 };
 
-use super::{arg, arg_bytes, guard, out, types};
+use super::{Runtime, arg, arg_bytes, guard, out};
+use crate::runtime::with_types;
 
 /// `TVMFFITypeKeyToIndex`: the index registered for `type_key`; an unknown key raises an
 /// `InternalError` ("Cannot find type `key`").
@@ -16,17 +17,16 @@ use super::{arg, arg_bytes, guard, out, types};
 /// # Safety
 ///
 /// `type_key` is null or a valid byte array; `out_tindex` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFITypeKeyToIndex(
+pub unsafe fn key_to_index<R: Runtime>(
     type_key: *const TVMFFIByteArray,
     out_tindex: *mut i32,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFITypeKeyToIndex";
         let out_tindex = out(out_tindex, FUNC, "out_tindex")?;
         // SAFETY: the caller's promise.
         let key = unsafe { arg_bytes(type_key, FUNC, "type_key")? };
-        let index = types().key_to_index(key)?;
+        let index = with_types(|t| t.key_to_index(key))?;
         // SAFETY: writable (caller).
         unsafe { out_tindex.write(index) };
         Ok(())
@@ -39,8 +39,7 @@ pub unsafe extern "C" fn TVMFFITypeKeyToIndex(
 /// # Safety
 ///
 /// `type_key` is null or a valid byte array.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFITypeGetOrAllocIndex(
+pub unsafe fn get_or_alloc_index<R: Runtime>(
     type_key: *const TVMFFIByteArray,
     static_type_index: i32,
     type_depth: i32,
@@ -49,17 +48,19 @@ pub unsafe extern "C" fn TVMFFITypeGetOrAllocIndex(
     parent_type_index: i32,
 ) -> i32 {
     let mut index = -1;
-    let code = guard(|| {
+    let code = guard::<R>(|| {
         // SAFETY: the caller's promise.
         let key = unsafe { arg_bytes(type_key, "TVMFFITypeGetOrAllocIndex", "type_key")? };
-        index = types().get_or_alloc_index(
-            key,
-            static_type_index,
-            type_depth,
-            num_child_slots,
-            child_slots_can_overflow != 0,
-            parent_type_index,
-        )?;
+        index = with_types(|t| {
+            t.get_or_alloc_index(
+                key,
+                static_type_index,
+                type_depth,
+                num_child_slots,
+                child_slots_can_overflow != 0,
+                parent_type_index,
+            )
+        })?;
         Ok(())
     });
     if code == 0 { index } else { -1 }
@@ -68,11 +69,14 @@ pub unsafe extern "C" fn TVMFFITypeGetOrAllocIndex(
 /// `TVMFFIGetTypeInfo`: the information of `type_index`, valid for the rest of the
 /// program. An unknown index raises an `InternalError` and returns null (the reference
 /// exits).
-#[unsafe(no_mangle)]
-pub extern "C" fn TVMFFIGetTypeInfo(type_index: i32) -> *const TVMFFITypeInfo {
+///
+/// # Safety
+///
+/// None: every index is checked (the signature matches the other bodies).
+pub unsafe fn type_info<R: Runtime>(type_index: i32) -> *const TVMFFITypeInfo {
     let mut info = core::ptr::null();
-    guard(|| {
-        info = types().type_info(type_index)?;
+    guard::<R>(|| {
+        info = with_types(|t| t.type_info(type_index))?;
         Ok(())
     });
     info
@@ -83,14 +87,12 @@ pub extern "C" fn TVMFFIGetTypeInfo(type_index: i32) -> *const TVMFFITypeInfo {
 /// # Safety
 ///
 /// `info` is null or valid (see [`TypeTable::register_field`](crate::runtime::TypeTable::register_field)).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFITypeRegisterField(
-    type_index: i32,
-    info: *const TVMFFIFieldInfo,
-) -> c_int {
-    guard(|| {
+pub unsafe fn register_field<R: Runtime>(type_index: i32, info: *const TVMFFIFieldInfo) -> c_int {
+    guard::<R>(|| {
         // SAFETY: the caller's promises.
-        unsafe { types().register_field(type_index, arg(info, "TVMFFITypeRegisterField", "info")?) }
+        let info = unsafe { arg(info, "TVMFFITypeRegisterField", "info")? };
+        // SAFETY: as above.
+        with_types(|t| unsafe { t.register_field(type_index, info) })
     })
 }
 
@@ -99,16 +101,12 @@ pub unsafe extern "C" fn TVMFFITypeRegisterField(
 /// # Safety
 ///
 /// `info` is null or valid (see [`TypeTable::register_method`](crate::runtime::TypeTable::register_method)).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFITypeRegisterMethod(
-    type_index: i32,
-    info: *const TVMFFIMethodInfo,
-) -> c_int {
-    guard(|| {
+pub unsafe fn register_method<R: Runtime>(type_index: i32, info: *const TVMFFIMethodInfo) -> c_int {
+    guard::<R>(|| {
         // SAFETY: the caller's promises.
-        unsafe {
-            types().register_method(type_index, arg(info, "TVMFFITypeRegisterMethod", "info")?)
-        }
+        let info = unsafe { arg(info, "TVMFFITypeRegisterMethod", "info")? };
+        // SAFETY: as above.
+        with_types(|t| unsafe { t.register_method(type_index, info) })
     })
 }
 
@@ -117,19 +115,15 @@ pub unsafe extern "C" fn TVMFFITypeRegisterMethod(
 /// # Safety
 ///
 /// `metadata` is null or valid, with a readable doc.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFITypeRegisterMetadata(
+pub unsafe fn register_metadata<R: Runtime>(
     type_index: i32,
     metadata: *const TVMFFITypeMetadata,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         // SAFETY: the caller's promises.
-        unsafe {
-            types().register_metadata(
-                type_index,
-                arg(metadata, "TVMFFITypeRegisterMetadata", "metadata")?,
-            )
-        }
+        let metadata = unsafe { arg(metadata, "TVMFFITypeRegisterMetadata", "metadata")? };
+        // SAFETY: as above.
+        with_types(|t| unsafe { t.register_metadata(type_index, metadata) })
     })
 }
 
@@ -139,13 +133,12 @@ pub unsafe extern "C" fn TVMFFITypeRegisterMetadata(
 /// # Safety
 ///
 /// `attr_name` is null or a valid byte array; `attr_value` is null or a valid view.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFITypeRegisterAttr(
+pub unsafe fn register_attr<R: Runtime>(
     type_index: i32,
     attr_name: *const TVMFFIByteArray,
     attr_value: *const TVMFFIAny,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFITypeRegisterAttr";
         // SAFETY: the caller's promises.
         let (name, value) = unsafe {
@@ -154,7 +147,7 @@ pub unsafe extern "C" fn TVMFFITypeRegisterAttr(
                 AnyView::from_raw(*arg(attr_value, FUNC, "attr_value")?),
             )
         };
-        types().register_attr(type_index, name, value)
+        with_types(|t| t.register_attr(type_index, name, value))
     })
 }
 
@@ -164,13 +157,12 @@ pub unsafe extern "C" fn TVMFFITypeRegisterAttr(
 /// # Safety
 ///
 /// `attr_name` is null or a valid byte array.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIGetTypeAttrColumn(
+pub unsafe fn attr_column<R: Runtime>(
     attr_name: *const TVMFFIByteArray,
 ) -> *const TVMFFITypeAttrColumn {
     // SAFETY: the caller's promise.
     let Ok(name) = (unsafe { arg_bytes(attr_name, "TVMFFIGetTypeAttrColumn", "attr_name") }) else {
         return core::ptr::null();
     };
-    types().attr_column(name).unwrap_or(core::ptr::null())
+    with_types(|t| t.attr_column(name)).unwrap_or(core::ptr::null())
 }

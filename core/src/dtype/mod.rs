@@ -1,5 +1,9 @@
 //! Data types: the element type of a tensor, as DLPack describes it.
 
+mod parse;
+
+pub use parse::{DataTypeParseError, ParseErrorKind};
+
 use crate::sys::DLDataType;
 
 open_enum! {

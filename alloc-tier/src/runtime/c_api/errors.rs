@@ -1,13 +1,15 @@
 //! The raised-error slot, error objects, and the backtrace.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_char, c_int};
 
 use tvmffi_core::sys::{TVMFFIByteArray, TVMFFIObject, TVMFFIObjectHandle};
 use tvmffi_core::{ObjectHeader, ObjectRef};
 
-use super::{ERRORS, arg_bytes, guard, null, out};
+use super::{Runtime, arg_bytes, guard, null, out, raise};
 use crate::error::{Error, ErrorObj};
+use crate::runtime::Location;
 
 /// `TVMFFIErrorSetRaised`: put `error` in the raised-error slot, taking a new reference;
 /// null clears the slot. An object that is not an error is replaced by a `TypeError` that
@@ -16,8 +18,7 @@ use crate::error::{Error, ErrorObj};
 /// # Safety
 ///
 /// `error` is null or a live object.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIErrorSetRaised(error: TVMFFIObjectHandle) {
+pub unsafe fn set_raised<R: Runtime>(error: TVMFFIObjectHandle) {
     // SAFETY: a live object (caller); the new reference is ours.
     let obj = unsafe { ObjectRef::<ObjectHeader>::from_raw_borrowed(error.cast::<TVMFFIObject>()) };
     let error = obj.map(|obj| {
@@ -28,7 +29,7 @@ pub unsafe extern "C" fn TVMFFIErrorSetRaised(error: TVMFFIObjectHandle) {
             ))
         })
     });
-    ERRORS.set(error);
+    let _ = R::with_local(move |local| local.error().set(error));
 }
 
 /// `TVMFFIErrorMoveFromRaised`: move the raised error (or null) to `*result`, emptying the
@@ -37,12 +38,12 @@ pub unsafe extern "C" fn TVMFFIErrorSetRaised(error: TVMFFIObjectHandle) {
 /// # Safety
 ///
 /// `result` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIErrorMoveFromRaised(result: *mut TVMFFIObjectHandle) {
+pub unsafe fn move_from_raised<R: Runtime>(result: *mut TVMFFIObjectHandle) {
     if result.is_null() {
         return;
     }
-    let handle = ERRORS.take().map_or(core::ptr::null_mut(), |e| e.into_object().into_raw().cast());
+    let error = R::with_local(|local| local.error().take()).flatten();
+    let handle = error.map_or(core::ptr::null_mut(), |e| e.into_object().into_raw().cast());
     // SAFETY: writable (caller); the strong reference goes to the caller.
     unsafe { result.write(handle) };
 }
@@ -57,17 +58,22 @@ unsafe fn c_str_or<'a>(s: *const c_char, default: &'static [u8]) -> &'a [u8] {
     if s.is_null() { default } else { unsafe { CStr::from_ptr(s) }.to_bytes() }
 }
 
-/// `TVMFFIErrorSetRaisedFromCStr`: raise a new error of `kind` with `message` (no
-/// backtrace: see `TVMFFIBacktrace`). A null kind is `RuntimeError`, a null message empty.
+/// `TVMFFIErrorSetRaisedFromCStr`: raise a new error of `kind` with `message` and the
+/// caller's backtrace. A null kind is `RuntimeError`, a null message empty.
 ///
 /// # Safety
 ///
 /// Each pointer is null or a readable NUL-terminated string.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIErrorSetRaisedFromCStr(kind: *const c_char, message: *const c_char) {
+pub unsafe fn set_raised_from_c_str<R: Runtime>(kind: *const c_char, message: *const c_char) {
     // SAFETY: the caller's promises.
     let (kind, message) = unsafe { (c_str_or(kind, b"RuntimeError"), c_str_or(message, b"")) };
-    ERRORS.set(Some(Error::from_parts(kind, message, b"", None, None)));
+    raise_with_backtrace::<R>(kind, message);
+}
+
+/// Raise a new error with the current backtrace, as the reference's C-string raises do.
+fn raise_with_backtrace<R: Runtime>(kind: &[u8], message: &[u8]) {
+    let backtrace = R::backtrace(None, false);
+    raise::<R>(Error::from_parts(kind, message, backtrace.as_bytes(), None, None));
 }
 
 /// `TVMFFIErrorSetRaisedFromCStrParts`: as `TVMFFIErrorSetRaisedFromCStr` with the message
@@ -78,20 +84,19 @@ pub unsafe extern "C" fn TVMFFIErrorSetRaisedFromCStr(kind: *const c_char, messa
 ///
 /// `kind` as above; `message_parts` is null or holds `num_parts` pointers, each null or a
 /// readable NUL-terminated string.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIErrorSetRaisedFromCStrParts(
+pub unsafe fn set_raised_from_c_str_parts<R: Runtime>(
     kind: *const c_char,
     message_parts: *const *const c_char,
     num_parts: i32,
 ) {
     const FUNC: &str = "TVMFFIErrorSetRaisedFromCStrParts";
     let Ok(count) = usize::try_from(num_parts) else {
-        return ERRORS.set(Some(Error::value_error(alloc::format!(
+        return raise::<R>(Error::value_error(alloc::format!(
             "{FUNC}: negative num_parts {num_parts}"
-        ))));
+        )));
     };
     if count > 0 && message_parts.is_null() {
-        return ERRORS.set(Some(null(FUNC, "message_parts")));
+        return raise::<R>(null(FUNC, "message_parts"));
     }
     let parts: &[*const c_char] = if count == 0 {
         &[]
@@ -106,7 +111,7 @@ pub unsafe extern "C" fn TVMFFIErrorSetRaisedFromCStrParts(
     }
     // SAFETY: the caller's promise.
     let kind = unsafe { c_str_or(kind, b"RuntimeError") };
-    ERRORS.set(Some(Error::from_parts(kind, &message, b"", None, None)));
+    raise_with_backtrace::<R>(kind, &message);
 }
 
 /// `TVMFFIErrorCreate`: a new error object from kind, message and backtrace.
@@ -114,8 +119,7 @@ pub unsafe extern "C" fn TVMFFIErrorSetRaisedFromCStrParts(
 /// # Safety
 ///
 /// Each byte array is null or valid; `out` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIErrorCreate(
+pub unsafe fn create<R: Runtime>(
     kind: *const TVMFFIByteArray,
     message: *const TVMFFIByteArray,
     backtrace: *const TVMFFIByteArray,
@@ -123,7 +127,7 @@ pub unsafe extern "C" fn TVMFFIErrorCreate(
 ) -> c_int {
     // SAFETY: the caller's promises.
     unsafe {
-        TVMFFIErrorCreateWithCauseAndExtraContext(
+        create_with_cause_and_extra_context::<R>(
             kind,
             message,
             backtrace,
@@ -141,8 +145,7 @@ pub unsafe extern "C" fn TVMFFIErrorCreate(
 /// # Safety
 ///
 /// As `TVMFFIErrorCreate`; `cause_chain` and `extra_context` are null or live objects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIErrorCreateWithCauseAndExtraContext(
+pub unsafe fn create_with_cause_and_extra_context<R: Runtime>(
     kind: *const TVMFFIByteArray,
     message: *const TVMFFIByteArray,
     backtrace: *const TVMFFIByteArray,
@@ -150,7 +153,7 @@ pub unsafe extern "C" fn TVMFFIErrorCreateWithCauseAndExtraContext(
     extra_context: TVMFFIObjectHandle,
     out_err: *mut TVMFFIObjectHandle,
 ) -> c_int {
-    guard(|| {
+    guard::<R>(|| {
         const FUNC: &str = "TVMFFIErrorCreate";
         let out_err = out(out_err, FUNC, "out")?;
         // SAFETY: the caller's promises.
@@ -185,22 +188,35 @@ pub unsafe extern "C" fn TVMFFIErrorCreateWithCauseAndExtraContext(
     })
 }
 
-/// The empty backtrace every `TVMFFIBacktrace` call returns.
+/// `TVMFFIBacktrace`: the current backtrace (see [`Runtime::backtrace`]) as a byte array
+/// owned by the calling thread's state, valid until its next call. With both `filename` and
+/// `func` given, `  File "<filename>", line <lineno>, in <func>` is the first line.
+///
+/// # Safety
+///
+/// `filename` and `func` are each null or a readable NUL-terminated string.
+pub unsafe fn backtrace<R: Runtime>(
+    filename: *const c_char,
+    lineno: c_int,
+    func: *const c_char,
+    cross_ffi_boundary: c_int,
+) -> *const TVMFFIByteArray {
+    // SAFETY: the caller's promises.
+    let (file, function) = unsafe { (c_str_or(filename, b""), c_str_or(func, b"")) };
+    let (file, function) = (String::from_utf8_lossy(file), String::from_utf8_lossy(function));
+    let location = (!filename.is_null() && !func.is_null()).then(|| Location {
+        file: &file,
+        line: lineno,
+        function: &function,
+    });
+    let text = R::backtrace(location, cross_ffi_boundary != 0);
+    R::with_local(|local| local.keep_backtrace(text.into_bytes()))
+        .unwrap_or(&raw const EMPTY_BACKTRACE.0)
+}
+
+/// What `TVMFFIBacktrace` returns on a thread whose state is gone.
 struct EmptyBacktrace(TVMFFIByteArray);
 // SAFETY: an immutable byte array over a `'static` empty string.
 unsafe impl Sync for EmptyBacktrace {}
 static EMPTY_BACKTRACE: EmptyBacktrace =
     EmptyBacktrace(TVMFFIByteArray { data: c"".as_ptr(), size: 0 });
-
-/// `TVMFFIBacktrace`: always an empty backtrace. A `no_std` program cannot walk its stack,
-/// and a formatted frame for `filename`/`func` would need per-thread storage to be safe to
-/// return; error objects made without a backtrace show none. No argument is read.
-#[unsafe(no_mangle)]
-pub extern "C" fn TVMFFIBacktrace(
-    _filename: *const c_char,
-    _lineno: c_int,
-    _func: *const c_char,
-    _cross_ffi_boundary: c_int,
-) -> *const TVMFFIByteArray {
-    &EMPTY_BACKTRACE.0
-}
