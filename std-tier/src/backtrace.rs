@@ -31,10 +31,6 @@
 //! the host's decision, so this crate leaves them alone.
 
 use alloc::string::String;
-use core::cell::RefCell;
-use core::ffi::{CStr, c_char, c_int};
-
-use tvmffi_core::sys::TVMFFIByteArray;
 
 /// The environment variable holding the frame limit.
 pub const LIMIT_ENV: &str = "TVM_TRACEBACK_LIMIT";
@@ -55,16 +51,7 @@ fn parse_limit(text: &str) -> Option<usize> {
     if (0..=i64::from(i32::MAX)).contains(&value) { usize::try_from(value).ok() } else { None }
 }
 
-/// A source location a caller vouches for, shown as the first line.
-#[derive(Debug, Clone, Copy)]
-pub struct Location<'a> {
-    /// The file.
-    pub file: &'a str,
-    /// The line.
-    pub line: i32,
-    /// The function.
-    pub function: &'a str,
-}
+pub use tvmffi_alloc::runtime::Location;
 
 /// The current thread's backtrace, most recent call first, stopping at the FFI boundary
 /// unless `cross_ffi_boundary`. This is what raised errors carry.
@@ -89,7 +76,7 @@ pub fn capture_at(location: Location<'_>, cross_ffi_boundary: bool) -> String {
     build(Some(location), cross_ffi_boundary)
 }
 
-fn build(location: Option<Location<'_>>, cross_ffi_boundary: bool) -> String {
+pub(crate) fn build(location: Option<Location<'_>>, cross_ffi_boundary: bool) -> String {
     let mut out = Storage {
         text: String::new(),
         lines: 0,
@@ -191,12 +178,15 @@ fn exclude(file: Option<&str>, symbol: &str) -> bool {
 /// Frames of this crate's capture and raise machinery, of `TVMFFIBacktrace` itself, and of
 /// `catch_unwind`: left out wherever they appear, and not counted as the caller's frame.
 fn is_own_machinery(symbol: &str) -> bool {
-    const PREFIXES: [&str; 9] = [
+    const PREFIXES: [&str; 12] = [
         "TVMFFIBacktrace",
         "backtrace::backtrace::",
         "tvmffi_std::backtrace::",
         "tvmffi_std::boundary::",
-        "tvmffi_std::raise::",
+        "tvmffi_std::runtime::",
+        "<tvmffi_std::runtime::StdRuntime as ",
+        "tvmffi_alloc::runtime::c_api::errors::",
+        "tvmffi_alloc::runtime::c_api::guard",
         "std::panicking::",
         "std::panic::catch_unwind",
         "__rust_try",
@@ -265,77 +255,6 @@ mod walk {
     /// Without symbolisation (the `backtrace` feature off, or under Miri) a backtrace holds
     /// only the caller's location, as the reference's build without libbacktrace does.
     pub(super) fn frames(_: &mut super::Storage) {}
-}
-
-/// The last backtrace `TVMFFIBacktrace` returned on this thread, and the array it handed out.
-struct Returned {
-    text: String,
-    array: TVMFFIByteArray,
-}
-
-std::thread_local! {
-    static RETURNED: RefCell<Returned> = const {
-        RefCell::new(Returned {
-            text: String::new(),
-            array: TVMFFIByteArray { data: c"".as_ptr(), size: 0 },
-        })
-    };
-}
-
-/// An empty array, for threads whose storage is gone.
-struct EmptyArray(TVMFFIByteArray);
-// SAFETY: the array points at a static empty C string and is never written.
-unsafe impl Sync for EmptyArray {}
-static EMPTY: EmptyArray = EmptyArray(TVMFFIByteArray { data: c"".as_ptr(), size: 0 });
-
-/// Lossy text of a C string argument, or `None` for null.
-///
-/// # Safety
-///
-/// `ptr` is null or a NUL-terminated string valid for the call.
-unsafe fn c_text(ptr: *const c_char) -> Option<String> {
-    // SAFETY: non-null, NUL-terminated (the caller's promise).
-    (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
-}
-
-/// `TVMFFIBacktrace`: the current backtrace as a byte array owned by this thread, valid until
-/// the thread's next call.
-///
-/// When both `filename` and `func` are given, `  File "<filename>", line <lineno>, in
-/// <func>` is the first line and the caller's frame is skipped. The walk stops at the FFI
-/// boundary when `cross_ffi_boundary` is 0. See the [module docs](self) for the rules.
-///
-/// # Safety
-///
-/// `filename` and `func` are each null or a NUL-terminated string valid for the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIBacktrace(
-    filename: *const c_char,
-    lineno: c_int,
-    func: *const c_char,
-    cross_ffi_boundary: c_int,
-) -> *const TVMFFIByteArray {
-    crate::abort_on_panic("TVMFFIBacktrace", || {
-        // SAFETY: both are null or valid C strings (the caller's promise).
-        let (file, function) = unsafe { (c_text(filename), c_text(func)) };
-        let location = match (&file, &function) {
-            (Some(file), Some(function)) => Some(Location { file, line: lineno, function }),
-            _ => None,
-        };
-        let text = build(location, cross_ffi_boundary != 0);
-        RETURNED
-            .try_with(|cell| {
-                let mut slot = cell.borrow_mut();
-                slot.text = text;
-                slot.array =
-                    TVMFFIByteArray { data: slot.text.as_ptr().cast(), size: slot.text.len() };
-                drop(slot);
-                // SAFETY: a field of the cell's value, which lives as long as the thread; no
-                // borrow is active, and the next call on this thread is what invalidates it.
-                unsafe { &raw const (*cell.as_ptr()).array }
-            })
-            .unwrap_or(&raw const EMPTY.0)
-    })
 }
 
 #[cfg(test)]

@@ -3,17 +3,21 @@
 //! Unwinding out of an `extern "C"` function aborts the process, and a C caller has no way to
 //! handle a Rust panic anyway, so every exported `TVMFFI*` function, every
 //! `__tvm_ffi_<name>` export and every Rust closure behind a function object runs its body in
-//! [`ffi_boundary`]:
+//! [`ffi_boundary`] (or, for closures, under [`CatchPanic`]):
 //!
 //! | the body...           | the caller gets                                            |
 //! |-----------------------|------------------------------------------------------------|
 //! | returns `Ok(())`      | `0`                                                        |
-//! | returns `Err(e)`      | `-1`, with `e` raised ([`RaiseError`])                     |
+//! | returns `Err(e)`      | `-1`, with `e` raised as an FFI [`Error`]                  |
 //! | panics                | `-1`, with a `RuntimeError` carrying the panic message     |
 //! | unwinds past all that | an abort, with a message on stderr (see below)             |
 //!
 //! The last row covers a panic while raising or while dropping the panic's payload: a trap
 //! armed for the whole call aborts rather than let the unwind reach C (PyO3's `PanicTrap`).
+//!
+//! Errors are raised through the C API (`TVMFFIErrorSetRaised`), so they land in the slot of
+//! whichever runtime the process uses: this crate's with the `runtime` feature, the host's
+//! in a kernel library.
 //!
 //! C callers cannot receive an error from a deleter (`void (*)(void*)`) or from functions
 //! with no error channel, so those run in [`abort_on_panic`]: a panic there prints a message
@@ -29,7 +33,7 @@ use core::ffi::c_int;
 use core::panic::AssertUnwindSafe;
 use std::panic::catch_unwind;
 
-use crate::raise::{RaiseError, RaisedError};
+use tvmffi_alloc::Error;
 
 /// The error kind raised for a caught panic.
 pub const PANIC_ERROR_KIND: &str = "RuntimeError";
@@ -41,13 +45,13 @@ pub const PANIC_ERROR_KIND: &str = "RuntimeError";
 ///
 /// ```
 /// use core::ffi::c_int;
-/// use tvmffi_std::raise::{take_raised, RaisedError};
+/// use tvmffi_alloc::Error;
 /// use tvmffi_std::ffi_boundary;
 ///
 /// extern "C" fn checked_div(a: i64, b: i64, out: *mut i64) -> c_int {
 ///     ffi_boundary(|| {
 ///         if b == 0 {
-///             return Err(RaisedError::new("ValueError", "division by zero"));
+///             return Err(Error::value_error("division by zero"));
 ///         }
 ///         // SAFETY (example): the caller passes a writable `out`.
 ///         unsafe { out.write(a / b) };
@@ -59,10 +63,10 @@ pub const PANIC_ERROR_KIND: &str = "RuntimeError";
 /// assert_eq!(checked_div(7, 2, &mut out), 0);
 /// assert_eq!(out, 3);
 /// assert_eq!(checked_div(1, 0, &mut out), -1);
-/// assert_eq!(take_raised().unwrap().message, "division by zero");
+/// assert_eq!(Error::take_raised().unwrap().message(), "division by zero");
 /// ```
 #[inline]
-pub fn ffi_boundary<E: RaiseError>(body: impl FnOnce() -> Result<(), E>) -> c_int {
+pub fn ffi_boundary<E: Into<Error>>(body: impl FnOnce() -> Result<(), E>) -> c_int {
     let trap = AbortOnUnwind("an error being raised at the FFI boundary");
     let code = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => 0,
@@ -71,7 +75,7 @@ pub fn ffi_boundary<E: RaiseError>(body: impl FnOnce() -> Result<(), E>) -> c_in
             -1
         }
         Err(payload) => {
-            raise_panic(payload);
+            panic_error(payload).raise();
             -1
         }
     };
@@ -79,24 +83,34 @@ pub fn ffi_boundary<E: RaiseError>(body: impl FnOnce() -> Result<(), E>) -> c_in
     code
 }
 
-/// Raise `error`, turning a panic inside its `raise` (a `Display` that panics, say) into the
-/// panic error instead.
+/// Raise `error` with a backtrace of where it crossed the boundary (if it has none), turning
+/// a panic inside its conversion (a `Display` that panics, say) into the panic error.
 #[inline]
-fn raise_caught<E: RaiseError>(error: E) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| error.raise())) {
-        raise_panic(payload);
+fn raise_caught<E: Into<Error>>(error: E) {
+    match catch_unwind(AssertUnwindSafe(|| with_backtrace(error.into()))) {
+        Ok(error) => error.raise(),
+        Err(payload) => panic_error(payload).raise(),
     }
 }
 
-/// Raise the `RuntimeError` for a caught panic. Cold and shared by every instantiation.
+/// `error`, with the current backtrace when it carries none: what the reference's errors
+/// carry from their `throw`. Rust errors are plain values until they reach C, so the stack
+/// is taken here, where the error leaves Rust, by the process's runtime
+/// (`TVMFFIBacktrace`: ours, or the host's in a kernel library).
 #[cold]
 #[inline(never)]
-fn raise_panic(payload: Box<dyn PanicPayload + Send>) {
-    let message = alloc::format!("panic in Rust code: {}", panic_message(&*payload));
-    // Dropping the payload runs foreign `Drop` code that may panic again; the caller's trap
-    // turns that into an abort.
-    drop(payload);
-    RaisedError::new(PANIC_ERROR_KIND, &message).raise();
+fn with_backtrace(error: Error) -> Error {
+    if !error.backtrace_bytes().is_empty() {
+        return error;
+    }
+    // SAFETY: null location strings are allowed; the array is read before the next call on
+    // this thread.
+    let backtrace = unsafe {
+        let array =
+            &*tvmffi_core::sys::api::TVMFFIBacktrace(core::ptr::null(), 0, core::ptr::null(), 0);
+        tvmffi_alloc::error::bytes_of(array).map(String::from_utf8_lossy).unwrap_or_default()
+    };
+    error.with_backtrace(&backtrace)
 }
 
 /// The text of a panic payload: the message of `panic!("...")`, or a placeholder for
@@ -130,11 +144,13 @@ pub enum CatchPanic {}
 
 impl tvmffi_alloc::function::Boundary for CatchPanic {
     #[inline]
-    fn run<R>(
-        body: impl FnOnce() -> Result<R, tvmffi_alloc::Error>,
-    ) -> Result<R, tvmffi_alloc::Error> {
+    fn run<R>(body: impl FnOnce() -> Result<R, Error>) -> Result<R, Error> {
         let trap = AbortOnUnwind("a panic being turned into an error");
-        let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| Err(panic_error(p)));
+        let result = match catch_unwind(AssertUnwindSafe(body)) {
+            Ok(Err(e)) => Err(with_backtrace(e)),
+            Ok(ok) => ok,
+            Err(payload) => Err(panic_error(payload)),
+        };
         trap.disarm();
         result
     }
@@ -143,11 +159,10 @@ impl tvmffi_alloc::function::Boundary for CatchPanic {
 /// The `RuntimeError` for a caught panic, with the backtrace of the code that caught it.
 #[cold]
 #[inline(never)]
-fn panic_error(payload: Box<dyn PanicPayload + Send>) -> tvmffi_alloc::Error {
+fn panic_error(payload: Box<dyn PanicPayload + Send>) -> Error {
     let message = alloc::format!("panic in Rust code: {}", panic_message(&*payload));
     drop(payload); // may panic again: the caller's trap turns that into an abort
-    tvmffi_alloc::Error::new(PANIC_ERROR_KIND, message)
-        .with_backtrace(&crate::backtrace::capture(false))
+    Error::new(PANIC_ERROR_KIND, message).with_backtrace(&crate::backtrace::capture(false))
 }
 
 /// Run `body`, which has no way to report an error to its C caller (a deleter, or a
@@ -218,58 +233,61 @@ impl Drop for AbortOnUnwind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raise::take_raised;
     use core::fmt;
+
+    fn take() -> Error {
+        Error::take_raised().expect("raised")
+    }
 
     #[test]
     fn ok_returns_zero_and_raises_nothing() {
-        assert_eq!(ffi_boundary(|| Ok::<(), RaisedError>(())), 0);
-        assert!(take_raised().is_none());
+        assert_eq!(ffi_boundary(|| Ok::<(), Error>(())), 0);
+        assert!(Error::take_raised().is_none());
     }
 
     #[test]
     fn err_returns_minus_one_and_raises_it() {
-        let code = ffi_boundary(|| Err(RaisedError::new("ValueError", "bad value")));
+        let code = ffi_boundary(|| Err(Error::value_error("bad value")));
         assert_eq!(code, -1);
-        let err = take_raised().expect("raised");
-        assert_eq!((err.kind.as_str(), err.message.as_str()), ("ValueError", "bad value"));
+        let err = take();
+        assert_eq!((&*err.kind(), &*err.message()), ("ValueError", "bad value"));
     }
 
     #[test]
     fn str_and_string_panics_become_runtime_errors() {
-        assert_eq!(ffi_boundary(|| -> Result<(), RaisedError> { panic!("static text") }), -1);
-        let err = take_raised().expect("raised");
-        assert_eq!(err.kind, "RuntimeError");
-        assert_eq!(err.message, "panic in Rust code: static text");
+        assert_eq!(ffi_boundary(|| -> Result<(), Error> { panic!("static text") }), -1);
+        let err = take();
+        assert_eq!(err.kind(), "RuntimeError");
+        assert_eq!(err.message(), "panic in Rust code: static text");
 
         let n = 42;
-        assert_eq!(ffi_boundary(|| -> Result<(), RaisedError> { panic!("formatted {n}") }), -1);
-        assert_eq!(take_raised().unwrap().message, "panic in Rust code: formatted 42");
+        assert_eq!(ffi_boundary(|| -> Result<(), Error> { panic!("formatted {n}") }), -1);
+        assert_eq!(take().message(), "panic in Rust code: formatted 42");
 
-        let code = ffi_boundary(|| -> Result<(), RaisedError> { std::panic::panic_any(7u8) });
+        let code = ffi_boundary(|| -> Result<(), Error> { std::panic::panic_any(7u8) });
         assert_eq!(code, -1);
-        assert!(take_raised().unwrap().message.contains("not a string"));
+        assert!(take().message().contains("not a string"));
     }
 
-    /// An error whose `Display` panics: raising it must not unwind into C.
+    /// An error whose conversion panics: raising it must not unwind into C.
     struct BadDisplay;
     impl fmt::Display for BadDisplay {
         fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
             panic!("Display exploded")
         }
     }
-    impl RaiseError for BadDisplay {
-        fn raise(self) {
-            RaisedError::new("ValueError", &alloc::format!("{self}")).raise();
+    impl From<BadDisplay> for Error {
+        fn from(e: BadDisplay) -> Self {
+            Error::value_error(alloc::format!("{e}"))
         }
     }
 
     #[test]
     fn a_panic_while_raising_becomes_the_panic_error() {
         assert_eq!(ffi_boundary(|| Err(BadDisplay)), -1);
-        let err = take_raised().expect("raised");
-        assert_eq!(err.kind, "RuntimeError");
-        assert!(err.message.contains("Display exploded"), "{}", err.message);
+        let err = take();
+        assert_eq!(err.kind(), "RuntimeError");
+        assert!(err.message().contains("Display exploded"), "{}", err.message());
     }
 
     #[test]

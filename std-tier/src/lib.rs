@@ -1,20 +1,15 @@
-//! The TVM-FFI runtime with `std`: the panic boundary, backtraces, and library modules; the
-//! crate behind our drop-in `libtvm_ffi.so` (`std-tier/cdylib`).
+//! The TVM-FFI runtime with `std`: the C API for Rust hosts and our drop-in
+//! `libtvm_ffi.so` (`std-tier/cdylib`), the panic boundary, backtraces, and library modules.
 //!
-//! Exactly one runtime defines the C API (`c_api.h`, `extra/c_env_api.h`) in a process, and
-//! this crate is one (with `links = "tvm_ffi"`, Cargo refuses a second copy in a graph).
-//! What it exports so far:
+//! Exactly one runtime defines the C API (`c_api.h`, `extra/c_env_api.h`) in a process. With
+//! the `runtime` feature this crate is that runtime ([`runtime::StdRuntime`]: one error slot
+//! and environment per thread, panics caught at every export, symbolised backtraces); with
+//! `links = "tvm_ffi"`, Cargo refuses a second copy in a graph. Without it (kernel
+//! libraries), everything here reaches the runtime of the process that loaded the library
+//! through the C API.
 //!
-//! | C function                              | Rust side                                  |
-//! |-----------------------------------------|--------------------------------------------|
-//! | `TVMFFIBacktrace`                       | [`backtrace`]                              |
-//! | `TVMFFIEnvModRegisterSystemLibSymbol`   | [`module::register_system_symbol`]         |
-//! | `TVMFFIEnvModRegisterContextSymbol`     | [`module::register_context_symbol`]        |
-//! | `TVMFFIEnvModLookupFromImports`         | [`module::Module::import_module`]          |
-//!
-//! - [`ffi_boundary`] and [`abort_on_panic`]: the one panic boundary every C entry point
-//!   runs in ([`boundary`]).
-//! - [`raise`]: raising errors into the thread-local slot.
+//! - [`ffi_boundary`], [`CatchPanic`] and [`abort_on_panic`]: the panic boundary every C
+//!   entry point runs in ([`boundary`]).
 //! - [`backtrace`]: backtraces in the reference's format.
 //! - [`module`]: loading shared libraries and the system library as `ffi.Module` objects.
 //!
@@ -22,6 +17,7 @@
 //!
 //! | feature       | default | adds                                                         |
 //! |---------------|---------|--------------------------------------------------------------|
+//! | `runtime`     | no      | the C API's `TVMFFI*` symbols: this crate becomes the process's runtime (Rust hosts, the cdylib) |
 //! | `backtrace`   | yes     | symbolised backtraces, C++ names demangled (the reference's libbacktrace build); without it a backtrace is only the caller's location |
 //! | `symbol-list` | yes     | [`Module::function_names`](module::Module::function_names), read from the library file's export table |
 //!
@@ -39,12 +35,13 @@ extern crate std;
 pub mod backtrace;
 pub mod boundary;
 pub mod module;
-pub mod raise;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 mod runtime_hooks;
 
 pub use boundary::{CatchPanic, abort_on_panic, ffi_boundary};
 pub use module::{LoadError, LoadErrorKind, Module};
-pub use raise::{RaiseError, RaisedError};
+pub use tvmffi_alloc::Error;
 
 pub use tvmffi_alloc as alloc_tier;
 pub use tvmffi_core as core_tier;

@@ -1,6 +1,5 @@
-//! The runtime services this tier's foundation needs but does not define yet: the global
-//! function registry. Until the integration wires them to it, they report "nothing
-//! registered", which every caller handles as the reference does when a name is absent.
+//! What module loading needs from the runtime, reached through the C API so that a kernel
+//! library uses its host's registry.
 //!
 //! | hook                  | the reference's source of truth                          |
 //! |-----------------------|----------------------------------------------------------|
@@ -9,30 +8,31 @@
 
 use alloc::format;
 
+use tvmffi_alloc::{Bytes, Function};
+
 use crate::module::{FunctionRef, LoadError, LoadErrorKind, Module};
 
 /// The global function `name`, if registered (`TVMFFIFunctionGetGlobal`).
 pub(crate) fn global_function(name: &str) -> Option<FunctionRef> {
-    let _ = name;
-    None
+    Function::get_global(name).map(Function::into_object)
 }
 
 /// Rebuild a module of `kind` serialised in a library binary, through the global loader
 /// `ffi.Module.load_from_bytes.<kind>` (`LoadModuleFromBytes`, `library_module.cc`).
 pub(crate) fn load_from_bytes(kind: &str, bytes: &[u8]) -> Result<Module, LoadError> {
     let loader_key = format!("ffi.Module.load_from_bytes.{kind}");
-    match global_function(&loader_key) {
-        // Calling the loader with the blob as `Bytes` needs the bytes object type of the
-        // alloc tier; until then a registered loader cannot be reached either.
-        Some(_) | None => {
-            let _ = bytes;
-            Err(LoadError::new(
-                LoadErrorKind::MissingLoader,
-                format!(
-                    "Library binary was created using {{{kind}}} but a loader of that name is not \
-                     registered. Make sure to have runtime that registers {loader_key}"
-                ),
-            ))
-        }
-    }
+    let Some(loader) = Function::get_global(&loader_key) else {
+        return Err(LoadError::new(
+            LoadErrorKind::MissingLoader,
+            format!(
+                "Library binary was created using {{{kind}}} but a loader of that name is not \
+                 registered. Make sure to have runtime that registers {loader_key}"
+            ),
+        ));
+    };
+    let fail =
+        |what: &str| LoadError::new(LoadErrorKind::BadLibraryBin, format!("{loader_key}: {what}"));
+    let blob = Bytes::try_new(bytes).map_err(|e| fail(&format!("{e}")))?;
+    let module = loader.call(&[blob.view()]).map_err(|e| fail(&format!("{e}")))?;
+    module.get::<Module>().map_err(|e| fail(&format!("did not return a module: {e}")))
 }

@@ -5,7 +5,8 @@ mod common;
 
 use core::ffi::c_char;
 
-use tvmffi_std::backtrace::{Location, TVMFFIBacktrace, capture, capture_at};
+use tvmffi_core::sys::api::TVMFFIBacktrace;
+use tvmffi_std::backtrace::{Location, capture, capture_at};
 
 /// Call the export and copy its result.
 fn export(

@@ -5,11 +5,11 @@ mod common;
 
 use core::ffi::{c_int, c_void};
 
+use tvmffi_alloc::Error;
 use tvmffi_core::call::{CallError, call_raw};
 use tvmffi_core::sys::TVMFFIAny;
 use tvmffi_core::{Any, AnyView};
-use tvmffi_std::raise::take_raised;
-use tvmffi_std::{RaisedError, abort_on_panic, ffi_boundary};
+use tvmffi_std::{abort_on_panic, ffi_boundary};
 
 /// A `safe_call` in Rust: `x / y` for two ints, raising on a zero divisor, panicking on
 /// `i64::MIN / -1` (Rust's overflow panic stands for any bug in a kernel).
@@ -22,11 +22,11 @@ unsafe extern "C" fn divide(
     ffi_boundary(|| {
         // SAFETY: the packed-call convention.
         let args = unsafe { tvmffi_core::call::args_from_raw(args, num_args) }
-            .map_err(|e| RaisedError::new("ValueError", &e.to_string()))?;
-        let [x, y] = args else { return Err(RaisedError::new("TypeError", "two arguments")) };
+            .map_err(|e| Error::new("ValueError", e.to_string()))?;
+        let [x, y] = args else { return Err(Error::new("TypeError", "two arguments")) };
         let (x, y) = (x.get::<i64>().unwrap(), y.get::<i64>().unwrap());
         if y == 0 {
-            return Err(RaisedError::new("ZeroDivisionError", "division by zero"));
+            return Err(Error::new("ZeroDivisionError", "division by zero"));
         }
         let q = core::hint::black_box(x) / core::hint::black_box(y);
         // SAFETY: the convention's writable result slot.
@@ -45,17 +45,17 @@ fn divide_via_c(x: i64, y: i64) -> Result<i64, CallError> {
 #[test]
 fn results_errors_and_panics_through_a_c_call() {
     assert_eq!(divide_via_c(7, 2), Ok(3));
-    assert!(take_raised().is_none());
+    assert!(Error::take_raised().is_none());
 
     assert_eq!(divide_via_c(1, 0), Err(CallError::Raised { code: -1 }));
-    let e = take_raised().unwrap();
-    assert_eq!((e.kind.as_str(), e.message.as_str()), ("ZeroDivisionError", "division by zero"));
+    let e = Error::take_raised().unwrap();
+    assert_eq!((&*e.kind(), &*e.message()), ("ZeroDivisionError", "division by zero"));
 
     assert_eq!(divide_via_c(i64::MIN, -1), Err(CallError::Raised { code: -1 }));
-    let e = take_raised().unwrap();
-    assert_eq!(e.kind, "RuntimeError");
-    assert!(e.message.starts_with("panic in Rust code: "), "{}", e.message);
-    assert!(e.message.contains("overflow"), "{}", e.message);
+    let e = Error::take_raised().unwrap();
+    assert_eq!(e.kind(), "RuntimeError");
+    assert!(e.message().starts_with("panic in Rust code: "), "{}", e.message());
+    assert!(e.message().contains("overflow"), "{}", e.message());
 
     // The boundary keeps working after a panic.
     assert_eq!(divide_via_c(9, 3), Ok(3));
@@ -65,12 +65,11 @@ fn results_errors_and_panics_through_a_c_call() {
 #[cfg(all(feature = "backtrace", not(miri)))]
 fn a_raised_error_carries_the_backtrace_of_the_export() {
     assert!(divide_via_c(1, 0).is_err());
-    let bt = take_raised().unwrap().backtrace;
+    let bt = Error::take_raised().unwrap().backtrace();
     let lines: Vec<&str> = bt.lines().collect();
-    // The closure the error was made in, then the export, then its C caller.
-    assert!(lines[0].ends_with("in boundary::divide::{{closure}}"), "{bt}");
-    assert!(lines[1].ends_with("in boundary::divide"), "{bt}");
-    assert!(lines[2].ends_with("in tvmffi_core::call::call_raw"), "{bt}");
+    // Taken where the error left Rust: the export, then its C caller.
+    assert!(lines[0].ends_with("in boundary::divide"), "{bt}");
+    assert!(lines[1].ends_with("in tvmffi_core::call::call_raw"), "{bt}");
     assert!(!bt.contains("tvmffi_std::"), "no boundary machinery: {bt}");
 }
 
@@ -123,8 +122,7 @@ impl Drop for PanicsOnDrop {
 #[test]
 fn escaping_unwind_child() {
     if common::is_child("escaping_unwind_child") {
-        let code =
-            ffi_boundary(|| -> Result<(), RaisedError> { std::panic::panic_any(PanicsOnDrop) });
+        let code = ffi_boundary(|| -> Result<(), Error> { std::panic::panic_any(PanicsOnDrop) });
         unreachable!("the boundary returned {code} although an unwind escaped it");
     }
 }

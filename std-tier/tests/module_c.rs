@@ -5,12 +5,12 @@ mod common;
 
 use core::ffi::c_void;
 
+use tvmffi_alloc::Error;
 use tvmffi_core::call::{CallError, call};
 use tvmffi_core::sys::{DLDataType, DLDevice, DLTensor};
 use tvmffi_core::{Any, AnyView, DeviceType};
+use tvmffi_std::LoadErrorKind;
 use tvmffi_std::module::{LoadOptions, Module, register_context_symbol};
-use tvmffi_std::raise::take_raised;
-use tvmffi_std::{LoadErrorKind, module};
 
 /// The kernels fixture, under its own file name (parallel tests that count calls or
 /// unloading must not share a library).
@@ -209,7 +209,7 @@ fn function_names_list_the_exports() {
 #[test]
 fn imports_serve_lookups_from_library_code() {
     // The fixture reaches TVMFFIEnvModLookupFromImports through this context symbol.
-    let lookup = module::TVMFFIEnvModLookupFromImports as *mut c_void;
+    let lookup = tvmffi_core::sys::api::TVMFFIEnvModLookupFromImports as *mut c_void;
     register_context_symbol("tvmffi_fixture_lookup", lookup);
     let (Some(a), Some(b)) = (kernels("kernels_import_a"), kernels("kernels_import_b")) else {
         return;
@@ -230,10 +230,10 @@ fn imports_serve_lookups_from_library_code() {
     let missing = c"nowhere";
     let err = call(&call_import, &[AnyView::from(missing), AnyView::from(1i64)]).unwrap_err();
     assert_eq!(err, CallError::Raised { code: -1 });
-    let raised = take_raised().expect("the lookup raised");
-    assert_eq!(raised.kind, "RuntimeError");
+    let raised = Error::take_raised().expect("the lookup raised");
+    assert_eq!(raised.kind(), "RuntimeError");
     assert_eq!(
-        raised.message,
+        raised.message(),
         "Cannot find function nowhere in the imported modules or global registry."
     );
 

@@ -1,7 +1,10 @@
-//! Our loader on a kernel library built with the reference's own C++ export macros and
-//! linked with the reference `libtvm_ffi.so` (`tests/fixtures/cpp/reference_macros.cc`):
-//! calls, strings made by the reference runtime, metadata and docs, and errors it raises.
-//! Also compares our backtrace format with the reference's `TVMFFIBacktrace`.
+//! Our loader and runtime under a kernel library built with the reference's own C++ export
+//! macros and linked with the reference `libtvm_ffi.so`
+//! (`tests/fixtures/cpp/reference_macros.cc`). This test binary exports the C API, so the
+//! library's calls bind to our runtime (the executable comes first in the global symbol
+//! scope), as they would to our `libtvm_ffi.so`: the reference's inline C++ makes strings and
+//! errors through our runtime, and its errors land in our slot. Also compares our backtrace
+//! format with the reference's `TVMFFIBacktrace`.
 #![cfg(not(miri))] // Miri cannot load shared libraries
 
 mod common;
@@ -9,9 +12,10 @@ mod common;
 use core::ffi::c_int;
 
 use libloading::Library;
+use tvmffi_alloc::Error;
 use tvmffi_core::AnyView;
 use tvmffi_core::call::{CallError, call};
-use tvmffi_core::sys::{TVMFFIByteArray, TVMFFIErrorCell, TVMFFIObject, TVMFFIObjectHandle};
+use tvmffi_core::sys::TVMFFIByteArray;
 use tvmffi_std::module::Module;
 
 fn fixture() -> Option<Module> {
@@ -32,25 +36,6 @@ fn text(array: &TVMFFIByteArray) -> String {
         core::slice::from_raw_parts(array.data.cast::<u8>(), array.size)
     })
     .into_owned()
-}
-
-/// Move the reference runtime's raised error out: (kind, message, backtrace).
-fn reference_raised(runtime: &Library) -> (String, String, String) {
-    // SAFETY: the signatures of c_api.h.
-    unsafe {
-        let take: libloading::Symbol<unsafe extern "C" fn(*mut TVMFFIObjectHandle)> =
-            runtime.get(b"TVMFFIErrorMoveFromRaised\0").unwrap();
-        let dec_ref: libloading::Symbol<unsafe extern "C" fn(TVMFFIObjectHandle) -> c_int> =
-            runtime.get(b"TVMFFIObjectDecRef\0").unwrap();
-        let mut error: TVMFFIObjectHandle = core::ptr::null_mut();
-        take(&mut error);
-        assert!(!error.is_null(), "the reference runtime holds a raised error");
-        // An error object: the header, then TVMFFIErrorCell.
-        let cell = &*error.cast::<u8>().add(size_of::<TVMFFIObject>()).cast::<TVMFFIErrorCell>();
-        let parts = (text(&cell.kind), text(&cell.message), text(&cell.backtrace));
-        dec_ref(error);
-        parts
-    }
 }
 
 #[test]
@@ -79,14 +64,16 @@ fn reference_built_kernels_work_through_our_loader() {
 }
 
 #[test]
-fn errors_raised_by_reference_kernels_reach_the_reference_slot() {
+fn errors_raised_by_reference_kernels_reach_our_slot() {
     let Some(m) = fixture() else { return };
-    let runtime = reference_runtime();
     let throws = m.function("throws").unwrap();
     let err = call(&throws, &[AnyView::from(c"out of range")]).unwrap_err();
     assert_eq!(err, CallError::Raised { code: -1 });
-    let (kind, message, backtrace) = reference_raised(&runtime);
-    assert_eq!((kind.as_str(), message.as_str()), ("ValueError", "out of range"));
+    let e = Error::take_raised().expect("the C++ kernel raised into our slot");
+    assert_eq!((&*e.kind(), &*e.message()), ("ValueError", "out of range"));
+    // The C++ `Error` captured its backtrace through our `TVMFFIBacktrace`.
+    let backtrace = e.backtrace();
+    assert!(backtrace.contains("throws"), "{backtrace}");
     for line in backtrace.lines() {
         assert!(
             line.starts_with("  File \"") && line.contains("\", line ") && line.contains(", in "),
@@ -97,9 +84,9 @@ fn errors_raised_by_reference_kernels_reach_the_reference_slot() {
     // A type mismatch caught by the reference's argument unpacking.
     let add_one = m.function("add_one").unwrap();
     assert_eq!(call(&add_one, &[AnyView::from(c"x")]).unwrap_err(), CallError::Raised { code: -1 });
-    let (kind, message, _) = reference_raised(&runtime);
-    assert_eq!(kind, "TypeError");
-    assert!(message.contains("add_one"), "{message}");
+    let e = Error::take_raised().unwrap();
+    assert_eq!(e.kind(), "TypeError");
+    assert!(e.message().contains("add_one"), "{}", e.message());
 }
 
 #[test]
@@ -118,7 +105,7 @@ fn our_backtrace_format_matches_the_reference() {
     let reference = text(unsafe { &*theirs(file.as_ptr(), 42, func.as_ptr(), 1) });
     // SAFETY: as above, for our export.
     let ours = text(unsafe {
-        &*tvmffi_std::backtrace::TVMFFIBacktrace(file.as_ptr(), 42, func.as_ptr(), 1)
+        &*tvmffi_core::sys::api::TVMFFIBacktrace(file.as_ptr(), 42, func.as_ptr(), 1)
     });
     let first = "  File \"kernel.cc\", line 42, in my_kernel\n";
     assert!(reference.starts_with(first), "{reference}");

@@ -2,14 +2,15 @@
 
 use core::ffi::{c_int, c_void};
 
+use tvmffi_alloc::Error;
 use tvmffi_core::call::call;
-use tvmffi_core::sys::{TVMFFIAny, TVMFFIObjectHandle};
-use tvmffi_core::{AnyView, TypeIndex};
-use tvmffi_std::module::{
-    Module, TVMFFIEnvModLookupFromImports, TVMFFIEnvModRegisterContextSymbol,
+use tvmffi_core::sys::api::{
+    TVMFFIEnvModLookupFromImports, TVMFFIEnvModRegisterContextSymbol,
     TVMFFIEnvModRegisterSystemLibSymbol,
 };
-use tvmffi_std::raise::take_raised;
+use tvmffi_core::sys::{TVMFFIAny, TVMFFIObjectHandle};
+use tvmffi_core::{AnyView, TypeIndex};
+use tvmffi_std::module::Module;
 
 /// A statically linked kernel: returns its argument times ten.
 unsafe extern "C" fn times_ten(
@@ -90,22 +91,22 @@ fn bad_arguments_raise_errors() {
     let rc =
         unsafe { TVMFFIEnvModRegisterSystemLibSymbol(core::ptr::null(), core::ptr::null_mut()) };
     assert_eq!(rc, -1);
-    let e = take_raised().unwrap();
-    assert_eq!((e.kind.as_str(), e.message.as_str()), ("ValueError", "the symbol name is null"));
+    let e = Error::take_raised().unwrap();
+    assert_eq!((&*e.kind(), &*e.message()), ("ValueError", "the symbol name is null"));
 
     // SAFETY: a NUL-terminated string that is not UTF-8.
     let rc = unsafe { TVMFFIEnvModRegisterContextSymbol(c"\xff".as_ptr(), core::ptr::null_mut()) };
     assert_eq!(rc, -1);
-    assert_eq!(take_raised().unwrap().message, "the symbol name is not UTF-8");
+    assert_eq!(Error::take_raised().unwrap().message(), "the symbol name is not UTF-8");
 
     let mut out: TVMFFIObjectHandle = core::ptr::null_mut();
     // SAFETY: a null context is allowed and reported.
     let rc =
         unsafe { TVMFFIEnvModLookupFromImports(core::ptr::null_mut(), c"f".as_ptr(), &mut out) };
     assert_eq!(rc, -1);
-    let e = take_raised().unwrap();
-    assert_eq!(e.kind, "RuntimeError");
-    assert!(e.message.contains("not a library module"), "{}", e.message);
+    let e = Error::take_raised().unwrap();
+    assert_eq!(e.kind(), "RuntimeError");
+    assert!(e.message().contains("not a library module"), "{}", e.message());
     assert!(out.is_null());
 
     // A live object of another type, and one with the module index made elsewhere.
@@ -115,7 +116,7 @@ fn bad_arguments_raise_errors() {
         let rc =
             unsafe { TVMFFIEnvModLookupFromImports(obj.as_raw().cast(), c"f".as_ptr(), &mut out) };
         assert_eq!(rc, -1, "{type_index:?}");
-        assert!(take_raised().unwrap().message.contains("not a library module"));
+        assert!(Error::take_raised().unwrap().message().contains("not a library module"));
         assert!(AnyView::from(&obj).get::<Module>().is_err(), "{type_index:?}");
         // SAFETY: a live object.
         assert!(unsafe { Module::from_raw_borrowed(obj.as_raw()) }.is_none());

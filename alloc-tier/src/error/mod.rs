@@ -18,6 +18,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use tvmffi_core::call::{BadArguments, CallError};
 use tvmffi_core::flags::BacktraceUpdateMode;
 use tvmffi_core::sys::{TVMFFIByteArray, TVMFFIErrorCell, TVMFFIObject};
 use tvmffi_core::{Any, AnyView, ConversionError, FromAnyView, ObjectHeader, ObjectRef};
@@ -85,7 +86,7 @@ pub struct Error {
 /// # Safety
 ///
 /// A non-null `data` is readable for `size` bytes for `'a`.
-pub(crate) unsafe fn bytes_of<'a>(arr: &TVMFFIByteArray) -> Option<&'a [u8]> {
+pub unsafe fn bytes_of<'a>(arr: &TVMFFIByteArray) -> Option<&'a [u8]> {
     if arr.data.is_null() {
         return (arr.size == 0).then_some(&[]);
     }
@@ -365,6 +366,30 @@ impl From<ConversionError> for Error {
             _ => kind::TYPE_ERROR,
         };
         Self::new(kind, alloc::format!("{e}"))
+    }
+}
+
+impl From<CallError> for Error {
+    /// What a failed call means to its caller: the callee's raised error (taken from the
+    /// runtime's slot) for [`CallError::Raised`], a `ValueError` for too many arguments, a
+    /// `RuntimeError` otherwise.
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Raised { code } => Error::take_raised().unwrap_or_else(|| {
+                Error::runtime_error(alloc::format!(
+                    "the function returned error code {code} but raised no error"
+                ))
+            }),
+            CallError::TooManyArguments { .. } => Error::value_error(alloc::format!("{e}")),
+            other => Error::runtime_error(alloc::format!("{other}")),
+        }
+    }
+}
+
+impl From<BadArguments> for Error {
+    /// A `ValueError`: the caller broke the packed convention.
+    fn from(e: BadArguments) -> Self {
+        Error::value_error(alloc::format!("{e}"))
     }
 }
 

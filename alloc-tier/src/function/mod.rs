@@ -14,7 +14,6 @@ mod typed;
 use alloc::format;
 use core::ffi::c_void;
 
-use tvmffi_core::call::CallError;
 use tvmffi_core::sys::{
     TVMFFIByteArray, TVMFFIFunctionCell, TVMFFIObject, TVMFFISafeCallType, api,
 };
@@ -109,15 +108,7 @@ impl Function {
     /// error is taken from there. A callee that fails without raising gets a `RuntimeError`
     /// saying so.
     pub fn call(&self, args: &[AnyView<'_>]) -> Result<Any, Error> {
-        tvmffi_core::call::call(&self.obj, args).map_err(|e| match e {
-            CallError::Raised { code } => Error::take_raised().unwrap_or_else(|| {
-                Error::runtime_error(format!(
-                    "the function returned error code {code} but raised no error"
-                ))
-            }),
-            CallError::TooManyArguments { .. } => Error::value_error(format!("{e}")),
-            other => Error::runtime_error(format!("{other}")),
-        })
+        tvmffi_core::call::call(&self.obj, args).map_err(Error::from)
     }
 
     /// Register `f` as the global function `name` (`TVMFFIFunctionSetGlobal`). Without

@@ -3,8 +3,6 @@
 use alloc::string::String;
 use core::fmt;
 
-use crate::raise::{RaiseError, RaisedError};
-
 /// What went wrong, for matching; the [`LoadError`] carries the details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -81,8 +79,9 @@ impl fmt::Display for LoadError {
 
 impl core::error::Error for LoadError {}
 
-impl RaiseError for LoadError {
-    fn raise(self) {
-        RaisedError::new(self.ffi_kind(), &self.message).raise();
+impl From<LoadError> for tvmffi_alloc::Error {
+    /// The FFI error a C caller gets: [`LoadError::ffi_kind`] and the message.
+    fn from(e: LoadError) -> Self {
+        tvmffi_alloc::Error::new(e.ffi_kind(), e.message)
     }
 }

@@ -86,7 +86,7 @@ pub(super) fn call_string_getter(lib: &Library, symbol: &str) -> Result<Option<S
         unsafe { core::mem::transmute::<*mut c_void, TVMFFISafeCallType>(address.as_ptr()) };
     // SAFETY: getters are called with a null handle and no arguments, as the reference does.
     let value = unsafe { call_raw(getter, null_mut(), &[]) }.map_err(|e| {
-        let detail = crate::raise::take_raised().map_or_else(|| format!("{e}"), |r| r.message);
+        let detail = tvmffi_alloc::Error::from(e).message().into_owned();
         LoadError::new(LoadErrorKind::Getter, format!("{symbol} failed: {detail}"))
     })?;
     let text = value.as_str().map_err(|e| {

@@ -40,7 +40,7 @@ mod library;
 mod library_bin;
 #[cfg(feature = "symbol-list")]
 mod symbols;
-mod system_lib;
+pub(crate) mod system_lib;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -61,10 +61,7 @@ use tvmffi_core::{
 
 pub use error::{LoadError, LoadErrorKind};
 pub use library::LoadOptions;
-pub use system_lib::{
-    TVMFFIEnvModLookupFromImports, TVMFFIEnvModRegisterContextSymbol,
-    TVMFFIEnvModRegisterSystemLibSymbol, register_context_symbol, register_system_symbol,
-};
+pub use system_lib::{register_context_symbol, register_system_symbol};
 
 use library::Library;
 

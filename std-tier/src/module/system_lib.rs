@@ -115,15 +115,15 @@ unsafe fn arg_str<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, LoadErr
     })
 }
 
-/// `TVMFFIEnvModRegisterSystemLibSymbol`: register `symbol` under `name` in the system
-/// library registry (see [`register_system_symbol`]). Returns 0, or -1 with an error raised
-/// when `name` is null or not UTF-8.
+/// The body of `TVMFFIEnvModRegisterSystemLibSymbol`: register `symbol` under `name` in the
+/// system library registry (see [`register_system_symbol`]). Returns 0, or -1 with an error
+/// raised when `name` is null or not UTF-8.
 ///
 /// # Safety
 ///
 /// `name` is null or a NUL-terminated string valid for the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIEnvModRegisterSystemLibSymbol(
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+pub(crate) unsafe fn register_system_lib_symbol_c(
     name: *const c_char,
     symbol: *mut c_void,
 ) -> c_int {
@@ -134,18 +134,15 @@ pub unsafe extern "C" fn TVMFFIEnvModRegisterSystemLibSymbol(
     })
 }
 
-/// `TVMFFIEnvModRegisterContextSymbol`: register a context symbol (see
+/// The body of `TVMFFIEnvModRegisterContextSymbol`: register a context symbol (see
 /// [`register_context_symbol`]). Returns 0, or -1 with an error raised when `name` is null
 /// or not UTF-8.
 ///
 /// # Safety
 ///
 /// `name` is null or a NUL-terminated string valid for the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIEnvModRegisterContextSymbol(
-    name: *const c_char,
-    symbol: *mut c_void,
-) -> c_int {
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+pub(crate) unsafe fn register_context_symbol_c(name: *const c_char, symbol: *mut c_void) -> c_int {
     ffi_boundary(|| {
         // SAFETY: forwarded from this function's contract.
         register_context_symbol(unsafe { arg_str(name, "the symbol name") }?, symbol);
@@ -153,7 +150,7 @@ pub unsafe extern "C" fn TVMFFIEnvModRegisterContextSymbol(
     })
 }
 
-/// `TVMFFIEnvModLookupFromImports`: find `func_name` among the imports of the module
+/// The body of `TVMFFIEnvModLookupFromImports`: find `func_name` among the imports of the module
 /// `library_ctx` (depth first, in import order), then in the global function registry, and
 /// store it in `*out` as a **borrowed** handle that stays valid as long as the module (the
 /// module caches it). Returns 0, or -1 with an error raised when nothing is found or the
@@ -163,8 +160,8 @@ pub unsafe extern "C" fn TVMFFIEnvModRegisterContextSymbol(
 ///
 /// `library_ctx` is null or a live object (a library's `__tvm_ffi__library_ctx`);
 /// `func_name` is null or a NUL-terminated string; `out` is null or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn TVMFFIEnvModLookupFromImports(
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+pub(crate) unsafe fn lookup_from_imports_c(
     library_ctx: TVMFFIObjectHandle,
     func_name: *const c_char,
     out: *mut TVMFFIObjectHandle,
