@@ -53,6 +53,22 @@ if [ -n "$added" ]; then
     exit 1
 fi
 
+# The stand-in libtvm_ffi.so that Rust hosts load (built by std-tier/build.rs): the same
+# SONAME and the same C API symbols.
+proxy="$(find target/release/build -path '*/tvmffi-std-*/out/libtvm_ffi_proxy.so' -printf '%T@ %p\n' 2>/dev/null | sort -rn | head -1 | cut -d' ' -f2-)"
+if [ -z "$proxy" ]; then
+    echo "FAILED: std-tier/build.rs did not build the host's stand-in libtvm_ffi.so"
+    exit 1
+fi
+proxy_soname="$(readelf -d "$proxy" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+proxy_missing="$(comm -3 <(echo "$reference_syms") <(exports "$proxy"))"
+if [ "$proxy_soname" != "libtvm_ffi.so" ] || [ -n "$proxy_missing" ]; then
+    echo "FAILED: the host stand-in ($proxy) has SONAME '$proxy_soname' and differs in:"
+    list '!' "$proxy_missing"
+    exit 1
+fi
+echo "host stand-in: SONAME libtvm_ffi.so, the reference's $(count "$reference_syms") symbols"
+
 out="$REPO_ROOT/build/std-abi"
 mkdir -p "$out"
 run cc -std=c11 -Wall -Wextra -Werror -I"$include_dir" -o "$out/abi_host" tests/fixtures/c/abi_host.c \
@@ -64,6 +80,28 @@ grep -qF "$(dirname "$ours")/libtvm_ffi.so" <<<"$linked" || {
     exit 1
 }
 run "$out/abi_host"
+
+# The backtrace format, ours against the reference's: the same program linked with each.
+run cc -std=c11 -g -O1 -Wall -Werror -I"$include_dir" -o "$out/backtrace_ours" \
+    tests/fixtures/c/backtrace_format.c -L"$(dirname "$ours")" -ltvm_ffi -Wl,-rpath,"$(dirname "$ours")"
+run cc -std=c11 -g -O1 -Wall -Werror -I"$include_dir" -o "$out/backtrace_reference" \
+    tests/fixtures/c/backtrace_format.c -L"$(dirname "$reference_so")" -ltvm_ffi \
+    -Wl,-rpath,"$(dirname "$reference_so")"
+ours_bt="$("$out/backtrace_ours")"
+reference_bt="$("$out/backtrace_reference")"
+# Line 1 is the given location; line 2 the caller's frame, compared by file name and line
+# (the reference may print the file relative to the build directory).
+frame() { sed -n "${1}p" | sed -E 's|File "([^"]*/)?([^"/]*)"|File "\2"|'; }
+for n in 1 2; do
+    a="$(frame $n <<<"$ours_bt")"
+    b="$(frame $n <<<"$reference_bt")"
+    if [ "$a" != "$b" ] || [ -z "$a" ]; then
+        printf 'FAILED: backtrace line %s differs from the reference\n ours:      %s\n reference: %s\n' "$n" "$a" "$b"
+        printf 'ours:\n%s\nreference:\n%s\n' "$ours_bt" "$reference_bt"
+        exit 1
+    fi
+done
+echo "backtrace format: the same first two lines as the reference"
 
 # The C fixture our loader tests use, loaded by the reference's own Python loader: both
 # loaders must agree on what a kernel library is.

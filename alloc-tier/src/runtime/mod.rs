@@ -35,6 +35,7 @@
     clippy::unimplemented
 )]
 
+mod builtins;
 pub mod c_api;
 mod error_slot;
 mod globals;
@@ -49,6 +50,7 @@ mod tests;
 
 use alloc::string::String;
 
+pub use builtins::Builtins;
 pub use error_slot::ErrorSlot;
 pub use globals::{GlobalEntry, GlobalFunctions};
 pub use local::LocalState;
@@ -90,6 +92,12 @@ pub unsafe trait Runtime: 'static {
     /// stops at the FFI boundary unless `cross_ffi_boundary`. Empty where the stack cannot
     /// be walked.
     fn backtrace(location: Option<Location<'_>>, cross_ffi_boundary: bool) -> String;
+
+    /// Register this runtime's own built-in functions and types, after this crate's, the
+    /// first time the registry or the type table is used.
+    fn register_builtins(builtins: &mut Builtins<'_, Self::Boundary>) {
+        let _ = builtins;
+    }
 }
 
 /// The process's global function registry.

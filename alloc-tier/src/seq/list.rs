@@ -354,6 +354,69 @@ impl List {
         }
     }
 
+    /// Remove the elements of `start..stop` (the reference's `ListObj::erase(first, last)`),
+    /// returning them in order; the caller drops them, after the lock. A range that is not
+    /// within the list (`start > stop` or `stop > len`) is an error and removes nothing.
+    pub fn remove_range(&self, start: usize, stop: usize) -> Result<Vec<Any>, SeqError> {
+        let mut l = self.lock();
+        let len = l.len();
+        if stop > len {
+            return Err(l.index_error(stop));
+        }
+        if start > stop {
+            return Err(l.index_error(start));
+        }
+        let count = stop - start;
+        let mut removed = Vec::new();
+        removed.try_reserve_exact(count).map_err(|_| SeqError::CapacityOverflow)?;
+        // SAFETY: `start <= stop <= len`: the elements of the range are read out, the tail
+        // shifted over them, and the length lowered so the stale copies are not counted.
+        unsafe {
+            for i in start..stop {
+                removed.push(l.slot(i).read());
+            }
+            core::ptr::copy(l.slot(stop), l.slot(start), len - stop);
+        }
+        l.set_len(len - count);
+        Ok(removed)
+    }
+
+    /// Insert `items` at `index`, in order, shifting later elements up (the reference's
+    /// `List::insert(pos, first, last)`); `index == len` appends. An index past the length
+    /// is an error (and `items` are dropped).
+    pub fn insert_all(&self, index: usize, items: Vec<Any>) -> Result<(), SeqError> {
+        let _old = {
+            let mut l = self.lock();
+            let len = l.len();
+            if index > len {
+                return Err(l.index_error(index));
+            }
+            let old = l.ensure_extra(items.len())?;
+            let n = items.len();
+            // SAFETY: slots `index..len` hold elements and `n` slots past `len` are free
+            // (capacity ensured); the tail moves up by `n`, then the gap is written.
+            unsafe {
+                core::ptr::copy(l.slot(index), l.slot(index + n), len - index);
+                for (i, item) in items.into_iter().enumerate() {
+                    l.slot(index + i).write(item);
+                }
+            }
+            l.set_len(len + n);
+            old
+        };
+        Ok(())
+    }
+
+    /// Reverse the elements in place.
+    pub fn reverse(&self) {
+        let l = self.lock();
+        let len = l.len();
+        if len > 1 {
+            // SAFETY: the buffer holds `len` initialised elements, reversed by swaps.
+            unsafe { core::slice::from_raw_parts_mut(l.slot(0), len) }.reverse();
+        }
+    }
+
     /// Replace the element at `index`, returning the old one.
     pub fn set(&self, index: usize, value: impl Into<Any>) -> Result<Any, SeqError> {
         let value = value.into();

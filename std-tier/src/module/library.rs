@@ -60,6 +60,9 @@ pub(crate) enum Library {
 impl Library {
     /// `dlopen(path)` with the reference's flags (`RTLD_LAZY | RTLD_LOCAL`) or `RTLD_NOW`.
     pub(crate) fn open(path: &Path, options: LoadOptions) -> Result<Self, LoadError> {
+        // A host's kernels must bind to its runtime, not to another `libtvm_ffi.so`.
+        #[cfg(feature = "runtime")]
+        crate::runtime::ensure_exported()?;
         let lib = open_raw(path, options).map_err(|e| {
             // The reference's wording, with the loader's text appended.
             LoadError::new(

@@ -34,6 +34,8 @@
 //! through `Any`, the `TVMFFIEnvMod*` functions, and the Python package's calls through the
 //! global `ffi.Module*` functions once they are registered) works across the ABI.
 
+#[cfg(feature = "runtime")]
+pub(crate) mod builtins;
 mod error;
 mod function;
 mod library;

@@ -10,7 +10,7 @@ use tvmffi_core::sys::{
 };
 use tvmffi_core::{AnyView, FunctionObj, ObjectHeader, ObjectRef, TypeIndex};
 
-use super::{Runtime, arg, arg_bytes, guard, null, out};
+use super::{Runtime, arg, arg_bytes, guard, null, out, ready};
 use crate::error::Error;
 use crate::function::Function;
 use crate::runtime::{GlobalEntry, read_globals, write_globals};
@@ -124,6 +124,7 @@ pub unsafe fn set_global<R: Runtime>(
     allow_override: c_int,
 ) -> c_int {
     guard::<R>(|| {
+        ready::<R>();
         const FUNC: &str = "TVMFFIFunctionSetGlobal";
         // SAFETY: the caller's promises.
         let (name, f) = unsafe { (arg_bytes(name, FUNC, "name")?, borrow_function(f, FUNC)?) };
@@ -144,6 +145,7 @@ pub unsafe fn set_global_from_method_info<R: Runtime>(
     allow_override: c_int,
 ) -> c_int {
     guard::<R>(|| {
+        ready::<R>();
         const FUNC: &str = "TVMFFIFunctionSetGlobalFromMethodInfo";
         // SAFETY: the caller's promises.
         let (info, name, doc, metadata) = unsafe {
@@ -180,6 +182,7 @@ pub unsafe fn get_global<R: Runtime>(
     out_fn: *mut TVMFFIObjectHandle,
 ) -> c_int {
     guard::<R>(|| {
+        ready::<R>();
         const FUNC: &str = "TVMFFIFunctionGetGlobal";
         let out_fn = out(out_fn, FUNC, "out")?;
         // SAFETY: the caller's promise.

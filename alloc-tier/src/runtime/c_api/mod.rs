@@ -266,6 +266,12 @@ pub fn guard<R: Runtime>(body: impl FnOnce() -> Result<(), Error>) -> c_int {
     }
 }
 
+/// Make sure the built-ins are registered before the registry or the type table is used.
+#[inline]
+fn ready<R: Runtime>() {
+    super::builtins::ensure::<R>();
+}
+
 /// Store `error` in the calling thread's slot (dropped if the thread is being torn down).
 pub fn raise<R: Runtime>(error: Error) {
     // The replaced error drops outside the slot's lock (see `ErrorSlot::set`).

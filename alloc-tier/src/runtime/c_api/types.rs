@@ -8,7 +8,7 @@ use tvmffi_core::sys::{
     TVMFFITypeInfo, TVMFFITypeMetadata,
 };
 
-use super::{Runtime, arg, arg_bytes, guard, out};
+use super::{Runtime, arg, arg_bytes, guard, out, ready};
 use crate::runtime::with_types;
 
 /// `TVMFFITypeKeyToIndex`: the index registered for `type_key`; an unknown key raises an
@@ -21,6 +21,7 @@ pub unsafe fn key_to_index<R: Runtime>(
     type_key: *const TVMFFIByteArray,
     out_tindex: *mut i32,
 ) -> c_int {
+    ready::<R>();
     guard::<R>(|| {
         const FUNC: &str = "TVMFFITypeKeyToIndex";
         let out_tindex = out(out_tindex, FUNC, "out_tindex")?;
@@ -47,6 +48,7 @@ pub unsafe fn get_or_alloc_index<R: Runtime>(
     child_slots_can_overflow: i32,
     parent_type_index: i32,
 ) -> i32 {
+    ready::<R>();
     let mut index = -1;
     let code = guard::<R>(|| {
         // SAFETY: the caller's promise.
@@ -74,6 +76,7 @@ pub unsafe fn get_or_alloc_index<R: Runtime>(
 ///
 /// None: every index is checked (the signature matches the other bodies).
 pub unsafe fn type_info<R: Runtime>(type_index: i32) -> *const TVMFFITypeInfo {
+    ready::<R>();
     let mut info = core::ptr::null();
     guard::<R>(|| {
         info = with_types(|t| t.type_info(type_index))?;
@@ -88,6 +91,7 @@ pub unsafe fn type_info<R: Runtime>(type_index: i32) -> *const TVMFFITypeInfo {
 ///
 /// `info` is null or valid (see [`TypeTable::register_field`](crate::runtime::TypeTable::register_field)).
 pub unsafe fn register_field<R: Runtime>(type_index: i32, info: *const TVMFFIFieldInfo) -> c_int {
+    ready::<R>();
     guard::<R>(|| {
         // SAFETY: the caller's promises.
         let info = unsafe { arg(info, "TVMFFITypeRegisterField", "info")? };
@@ -102,6 +106,7 @@ pub unsafe fn register_field<R: Runtime>(type_index: i32, info: *const TVMFFIFie
 ///
 /// `info` is null or valid (see [`TypeTable::register_method`](crate::runtime::TypeTable::register_method)).
 pub unsafe fn register_method<R: Runtime>(type_index: i32, info: *const TVMFFIMethodInfo) -> c_int {
+    ready::<R>();
     guard::<R>(|| {
         // SAFETY: the caller's promises.
         let info = unsafe { arg(info, "TVMFFITypeRegisterMethod", "info")? };
@@ -119,6 +124,7 @@ pub unsafe fn register_metadata<R: Runtime>(
     type_index: i32,
     metadata: *const TVMFFITypeMetadata,
 ) -> c_int {
+    ready::<R>();
     guard::<R>(|| {
         // SAFETY: the caller's promises.
         let metadata = unsafe { arg(metadata, "TVMFFITypeRegisterMetadata", "metadata")? };
@@ -138,6 +144,7 @@ pub unsafe fn register_attr<R: Runtime>(
     attr_name: *const TVMFFIByteArray,
     attr_value: *const TVMFFIAny,
 ) -> c_int {
+    ready::<R>();
     guard::<R>(|| {
         const FUNC: &str = "TVMFFITypeRegisterAttr";
         // SAFETY: the caller's promises.
@@ -160,6 +167,7 @@ pub unsafe fn register_attr<R: Runtime>(
 pub unsafe fn attr_column<R: Runtime>(
     attr_name: *const TVMFFIByteArray,
 ) -> *const TVMFFITypeAttrColumn {
+    ready::<R>();
     // SAFETY: the caller's promise.
     let Ok(name) = (unsafe { arg_bytes(attr_name, "TVMFFIGetTypeAttrColumn", "attr_name") }) else {
         return core::ptr::null();

@@ -9,8 +9,12 @@
 use alloc::string::String;
 use core::ffi::{c_char, c_int, c_void};
 
-use tvmffi_alloc::runtime::{LocalState, Location, Runtime};
+use tvmffi_alloc::runtime::{Builtins, LocalState, Location, Runtime};
 use tvmffi_core::sys::TVMFFIObjectHandle;
+
+mod host;
+
+pub(crate) use host::ensure_exported;
 
 use crate::CatchPanic;
 use crate::module::system_lib;
@@ -35,6 +39,10 @@ unsafe impl Runtime for StdRuntime {
 
     fn backtrace(location: Option<Location<'_>>, cross_ffi_boundary: bool) -> String {
         crate::backtrace::build(location, cross_ffi_boundary)
+    }
+
+    fn register_builtins(builtins: &mut Builtins<'_, CatchPanic>) {
+        crate::module::builtins::register(builtins);
     }
 }
 
