@@ -11,6 +11,6 @@
 //! (lock-based) counter is compatible only with code that goes through this crate.
 
 #[cfg(all(target_has_atomic = "64", not(feature = "portable-atomic")))]
-pub(crate) use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 #[cfg(any(not(target_has_atomic = "64"), feature = "portable-atomic"))]
-pub(crate) use portable_atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};

@@ -15,6 +15,10 @@
 //! - [`object`]: the object header and its atomic strong/weak counter, [`ObjectRef`] and
 //!   [`WeakRef`], and storage without an allocator ([`StaticObject`], [`ObjectPool`]).
 //! - [`call`]: the packed calling convention, from the caller's and the callee's side.
+//! - [`ffi_error`]: FFI error objects read from any implementation, made in `static`
+//!   memory, and the raised-error slot, for programs without an allocator.
+//! - [`system_lib`]: packed functions registered by name in a fixed-capacity `static` (the
+//!   reference's system library), for programs without an allocator.
 //!
 //! Heap objects (strings, containers, closures, tensors) live in `tvmffi-alloc`; the runtime
 //! (error slot, registries, module loading, the exported C API) in `tvmffi-std`.
@@ -41,9 +45,11 @@ pub mod call;
 pub mod device;
 pub mod dtype;
 pub mod error;
+pub mod ffi_error;
 pub mod flags;
 pub mod object;
 pub mod sys;
+pub mod system_lib;
 pub mod type_index;
 
 pub use any::{Any, AnyView, FromAnyView};
