@@ -88,9 +88,12 @@
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(all(feature = "runtime", feature = "alloc-runtime"))]
+// `tvmffi-std` defines part of the C API (`TVMFFIBacktrace`, the module functions) even in
+// kernel-library mode, so the `no_std` runtime cannot join it in one program.
+#[cfg(all(feature = "std", feature = "alloc-runtime"))]
 compile_error!(
-    "the features `runtime` and `alloc-runtime` both define the C API; enable one of them"
+    "`alloc-runtime` is the C API for `no_std` programs; with `std`, enable `runtime` instead \
+     (and `default-features = false` for firmware)"
 );
 
 pub mod prelude;
