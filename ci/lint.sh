@@ -11,7 +11,7 @@ run cargo clippy -p tvmffi-core --all-targets --all-features -- -D warnings
 run cargo clippy -p tvmffi-alloc --all-targets --all-features -- -D warnings
 
 if ensure_apt shellcheck; then
-    run shellcheck -x ci/*.sh .ci/run
+    run shellcheck -x ci/*.sh examples/*/run.sh .ci/run
 else
     skip "shellcheck cannot be installed"
 fi

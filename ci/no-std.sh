@@ -29,3 +29,8 @@ run cargo build -p tvmffi-core --features portable-atomic
 for target in thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
     run cargo build -p tvmffi-alloc --target "$target"
 done
+
+# The facade as firmware uses it: no std, exports that abort on a panic, and the spin-locked
+# runtime of the alloc tier.
+run cargo build -p tvmffi --no-default-features --features alloc-runtime,macros \
+    --target thumbv7em-none-eabihf

@@ -11,5 +11,8 @@ ensure_venv
 "$VENV/bin/python" -c "import wasmtime" 2>/dev/null || run "$VENV/bin/pip" install -q wasmtime </dev/null
 
 run cargo build -q -p tvmffi-core -p tvmffi-alloc --target wasm32-unknown-unknown
+# A kernel library for wasm: the facade without std (exports abort on a panic).
+run cargo build -q -p tvmffi --no-default-features --features alloc,macros \
+    --target wasm32-unknown-unknown
 export CARGO_TARGET_WASM32_WASIP1_RUNNER="$VENV/bin/python $REPO_ROOT/ci/wasmtime-run.py"
 run cargo test -q -p tvmffi-core -p tvmffi-alloc --target wasm32-wasip1

@@ -13,7 +13,8 @@
 //!   exchange.
 //! - [`error`]: the FFI error object ([`Error`]), raised and fetched through the runtime.
 //! - [`function`]: function objects ([`Function`]) from Rust closures, typed or packed, and
-//!   calls to any function object; global functions.
+//!   calls to any function object; global functions; type schemas and library exports.
+//! - [`typed`]: typed views, `Array<T>`, `List<T>`, `Optional<T>`, and [`match_any!`](crate::match_any).
 //! - [`object_type`](mod@object_type): object types defined in Rust, with their runtime type
 //!   index, and opaque objects.
 //! - [`runtime`]: the runtime's state as reusable types and, with the `runtime` feature,
@@ -39,6 +40,7 @@ pub mod seq;
 pub mod shape;
 pub mod string;
 pub mod tensor;
+pub mod typed;
 
 pub use big_int::BigInt;
 pub use error::Error;

@@ -141,17 +141,6 @@ impl fmt::Display for TextError {
 
 impl core::error::Error for TextError {}
 
-impl From<TextError> for crate::Error {
-    /// A `ValueError` for text that is not UTF-8, a `MemoryError` for content too long.
-    fn from(e: TextError) -> Self {
-        let kind = match e {
-            TextError::InvalidUtf8 { .. } => crate::error::kind::VALUE_ERROR,
-            TextError::TooLong { .. } => crate::error::kind::MEMORY_ERROR,
-        };
-        crate::Error::new(kind, alloc::format!("{e}"))
-    }
-}
-
 impl From<core::str::Utf8Error> for TextError {
     fn from(e: core::str::Utf8Error) -> Self {
         Self::InvalidUtf8 { valid_up_to: e.valid_up_to() }

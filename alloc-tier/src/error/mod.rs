@@ -10,6 +10,7 @@
 //! C++ members. Both share the `TVMFFIErrorCell` after the header, which is all this type
 //! reads, so the same [`Error`] wraps either.
 
+mod convert;
 mod object;
 mod raise;
 

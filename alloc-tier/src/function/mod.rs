@@ -7,8 +7,14 @@
 //! ([`Function::from_typed`]), or a raw C entry point ([`Function::from_extern_c`]).
 //! Global functions live in the runtime's registry, reached through the C API
 //! ([`Function::register_global`], [`Function::get_global`]).
+//!
+//! Typed functions carry the reference's type names and schemas ([`TypeStr`], [`schema`]),
+//! and become library exports (`__tvm_ffi_<name>` with its metadata) through the helpers
+//! the export macros expand to ([`export`]).
 
 mod closure;
+pub mod export;
+pub mod schema;
 mod typed;
 
 use alloc::format;
@@ -20,6 +26,8 @@ use tvmffi_core::sys::{
 use tvmffi_core::{Any, AnyView, ConversionError, FromAnyView, FunctionObj, ObjectRef, TypeIndex};
 
 pub use closure::{AbortOnPanic, Boundary, PackedFn, c_boundary};
+pub use export::{TypedReturn, doc_string};
+pub use schema::ParamTypes;
 pub use typed::{IntoArgs, TypeStr, TypedClosure, TypedFunction};
 
 use crate::error::Error;

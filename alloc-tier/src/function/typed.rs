@@ -16,11 +16,19 @@ use core::marker::PhantomData;
 use tvmffi_core::error::ConversionErrorKind;
 use tvmffi_core::{Any, AnyView, DataType, Device, FromAnyView, ObjectRef, ObjectType};
 
-use super::{Boundary, Function};
+use super::{Boundary, Function, TypedReturn};
 use crate::error::Error;
 
 /// The reference's name of a type in signatures and messages (`Type2Str`): `int`, `float`,
-/// `bool`, `Optional<int>`, a type key for objects.
+/// `bool`, `Optional<int>`, a type key for objects; and its type schema, the JSON that
+/// function metadata carries (`TypeTraits<T>::TypeSchema`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a TVM-FFI type: it has no `TypeStr`",
+    label = "not an argument or result type of a typed function",
+    note = "typed and exported functions take and return integers, floats, `bool`, `()`, \
+            FFI strings and bytes, `Tensor`, `Shape`, `Array<T>`, `List<T>`, `Optional<T>`, \
+            `Function`, `TypedFunction`, `Error`, `Any`, `AnyView` and object references"
+)]
 pub trait TypeStr {
     /// The name as an argument type.
     fn type_str() -> Cow<'static, str>;
@@ -28,6 +36,20 @@ pub trait TypeStr {
     /// The name as a return type; `()` is `void` there.
     fn return_type_str() -> Cow<'static, str> {
         Self::type_str()
+    }
+
+    /// The type schema as JSON, e.g. `{"type":"int"}` or
+    /// `{"type":"ffi.Array","args":[{"type":"float"}]}`. By default the type string is the
+    /// schema's `type`, which holds for POD types and objects named by their type key.
+    fn type_schema() -> String {
+        super::schema::simple_schema(&Self::type_str())
+    }
+
+    /// What a value that failed to convert to this type is, in the reference's
+    /// argument-mismatch messages (`GetMismatchTypeInfo`): its type key by default; a
+    /// container names the first offending element (`Array[index 1: float]`).
+    fn mismatch_type_info(view: AnyView<'_>) -> String {
+        crate::object_type::type_key(view.type_index())
     }
 }
 
@@ -65,11 +87,23 @@ impl TypeStr for AnyView<'_> {
     fn type_str() -> Cow<'static, str> {
         Cow::Borrowed("AnyView")
     }
+
+    fn type_schema() -> String {
+        String::from(r#"{"type":"Any"}"#)
+    }
 }
 
 impl<T: TypeStr> TypeStr for Option<T> {
     fn type_str() -> Cow<'static, str> {
         Cow::Owned(format!("Optional<{}>", T::type_str()))
+    }
+
+    fn type_schema() -> String {
+        format!(r#"{{"type":"Optional","args":[{}]}}"#, T::type_schema())
+    }
+
+    fn mismatch_type_info(view: AnyView<'_>) -> String {
+        T::mismatch_type_info(view)
     }
 }
 
@@ -81,11 +115,11 @@ impl<T: ObjectType> TypeStr for ObjectRef<T> {
 
 /// A Rust closure with typed arguments and result that can become a packed function.
 ///
-/// Implemented for `Fn(A0, ..., An) -> Result<R, Error>` with up to 8 arguments, where
-/// each argument converts from any view (`for<'v> FromAnyView<'v>`: owned values such as
-/// integers, floats, [`Any`], object references, [`Function`]) and the result converts into
-/// [`Any`]. Borrowed arguments (`&str`, [`AnyView`]) need the packed form,
-/// [`Function::from_packed`].
+/// Implemented for `Fn(A0, ..., An) -> R` with up to 8 arguments, where each argument
+/// converts from any view (`for<'v> FromAnyView<'v>`: owned values such as integers,
+/// floats, [`Any`], object references, [`Function`]) and `R` is a value that converts into
+/// [`Any`] or a `Result` of one ([`TypedReturn`]). Borrowed arguments (`&str`, [`AnyView`])
+/// need the packed form, [`Function::from_packed`].
 pub trait TypedClosure<Args, R>: Send + Sync + 'static {
     /// The number of arguments.
     const NUM_ARGS: usize;
@@ -93,12 +127,16 @@ pub trait TypedClosure<Args, R>: Send + Sync + 'static {
     /// The signature as the reference prints it: `(0: int, 1: float) -> str`.
     fn signature() -> String;
 
+    /// The type schema of the function (`FunctionInfo::TypeSchema`), as its metadata
+    /// carries it.
+    fn type_schema() -> String;
+
     /// Check and convert `args`, then call the closure; `name` prefixes the signature in
     /// error messages.
     fn call_packed(&self, name: &str, args: &[AnyView<'_>]) -> Result<Any, Error>;
 }
 
-fn arg_count_error(name: &str, signature: String, expected: usize, got: usize) -> Error {
+pub(super) fn arg_count_error(name: &str, signature: String, expected: usize, got: usize) -> Error {
     Error::type_error(format!(
         "Mismatched number of arguments when calling: `{name}{signature}`. \
          Expected {expected} but got {got} arguments"
@@ -106,7 +144,7 @@ fn arg_count_error(name: &str, signature: String, expected: usize, got: usize) -
 }
 
 /// Convert argument `i`, with the reference's message on failure.
-fn arg<'v, T: FromAnyView<'v> + TypeStr>(
+pub(super) fn arg<'v, T: FromAnyView<'v> + TypeStr>(
     args: &[AnyView<'v>],
     i: usize,
     name: &str,
@@ -120,7 +158,7 @@ fn arg<'v, T: FromAnyView<'v> + TypeStr>(
                  Expected `{}` but got `{}`",
                 signature(),
                 T::type_str(),
-                crate::object_type::type_key(view.type_index()),
+                T::mismatch_type_info(view),
             ))
         } else {
             let base = Error::from(e);
@@ -138,24 +176,21 @@ macro_rules! typed_closure {
     ($n:literal $(; $A:ident $a:ident $i:literal)*) => {
         impl<Fun, Ret $(, $A)*> TypedClosure<($($A,)*), Ret> for Fun
         where
-            Fun: Fn($($A),*) -> Result<Ret, Error> + Send + Sync + 'static,
-            Ret: Into<Any> + TypeStr,
+            Fun: Fn($($A),*) -> Ret + Send + Sync + 'static,
+            Ret: TypedReturn,
             $($A: for<'v> FromAnyView<'v> + TypeStr,)*
         {
             const NUM_ARGS: usize = $n;
 
             fn signature() -> String {
-                let params: [Cow<'static, str>; $n] = [$($A::type_str()),*];
-                let mut s = String::from("(");
-                for (i, p) in params.iter().enumerate() {
-                    if i > 0 {
-                        s.push_str(", ");
-                    }
-                    s.push_str(&format!("{i}: {p}"));
-                }
-                s.push_str(") -> ");
-                s.push_str(&Ret::return_type_str());
-                s
+                signature(&[$($A::type_str()),*], &Ret::Value::return_type_str())
+            }
+
+            fn type_schema() -> String {
+                super::schema::function_schema(
+                    &[$($A::type_schema()),*],
+                    &Ret::Value::type_schema(),
+                )
             }
 
             #[allow(unused_variables)]
@@ -164,10 +199,24 @@ macro_rules! typed_closure {
                     return Err(arg_count_error(name, Self::signature(), $n, args.len()));
                 }
                 $( let $a = arg::<$A>(args, $i, name, Self::signature)?; )*
-                (self)($($a),*).map(Into::into)
+                (self)($($a),*).into_result().map(Into::into)
             }
         }
     };
+}
+
+/// The signature as the reference prints it (`FunctionInfo::Sig`): `(0: int, 1: float) -> str`.
+pub(super) fn signature(params: &[Cow<'_, str>], ret: &str) -> String {
+    let mut s = String::from("(");
+    for (i, p) in params.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&format!("{i}: {p}"));
+    }
+    s.push_str(") -> ");
+    s.push_str(ret);
+    s
 }
 
 typed_closure!(0);
@@ -194,6 +243,8 @@ impl Function {
     /// let scale = Function::from_typed(|x: i64, k: f64| -> Result<f64, Error> { Ok(x as f64 * k) });
     /// let typed = scale.typed::<(i64, f64), f64>();
     /// assert_eq!(typed.call((4, 0.5)).unwrap(), 2.0);
+    /// let inc = Function::from_typed(|x: i64| x + 1); // a plain result needs no `Result`
+    /// assert_eq!(inc.typed::<(i64,), i64>().call((1,)).unwrap(), 2);
     /// let err = scale.typed::<(i64,), f64>().call((4,)).unwrap_err();
     /// assert_eq!(
     ///     err.message(),
@@ -274,6 +325,43 @@ impl<Args, R> Clone for TypedFunction<Args, R> {
 impl<Args, R> core::fmt::Debug for TypedFunction<Args, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_tuple("TypedFunction").field(&self.f).finish()
+    }
+}
+
+impl<Args, R> TypedFunction<Args, R> {
+    /// `f` seen as taking `Args` and returning `R`; the types are checked at each call.
+    pub fn new(f: Function) -> Self {
+        Self { f, _sig: PhantomData }
+    }
+
+    /// A function object over a typed closure, seen with the closure's own signature: built
+    /// and called as Rust, callable from C as any packed function. The closure returns an `R`
+    /// or a `Result` of one.
+    ///
+    /// With the `runtime` feature:
+    ///
+    /// ```
+    /// # #[cfg(feature = "runtime")] {
+    /// use tvmffi_alloc::function::TypedFunction;
+    ///
+    /// let add: TypedFunction<(i64, i64), i64> = TypedFunction::from_closure(|a: i64, b: i64| a + b);
+    /// assert_eq!(add.call((2, 3)).unwrap(), 5);
+    /// // The same object through the packed convention, as C++ or Python would call it.
+    /// let packed = add.function().call(&[2i64.into(), 0.5f64.into()]).unwrap_err();
+    /// assert!(packed.message().starts_with("Mismatched type on argument #1"));
+    /// # }
+    /// ```
+    pub fn from_closure<Ret, F>(f: F) -> Self
+    where
+        F: TypedClosure<Args, Ret>,
+        Ret: TypedReturn<Value = R>,
+    {
+        Self::new(Function::from_typed(f))
+    }
+
+    /// The packed function, untyped again.
+    pub fn into_function(self) -> Function {
+        self.f
     }
 }
 

@@ -39,11 +39,7 @@ fn index(i: i64, len: usize) -> Result<usize, Error> {
 }
 
 fn seq_error(e: SeqError) -> Error {
-    match e {
-        SeqError::IndexOutOfRange { .. } => Error::index_error(alloc::format!("{e}")),
-        SeqError::Conversion(c) => c.into(),
-        SeqError::CapacityOverflow => Error::new("MemoryError", alloc::format!("{e}")),
-    }
+    Error::from(e)
 }
 
 pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {

@@ -27,6 +27,7 @@ use tvmffi_core::{AnyView, TypeIndex};
 
 use super::{GLOBALS, GlobalEntry, GlobalFunctions, Runtime, TypeTable, with_types};
 use crate::error::Error;
+use crate::function::schema::metadata_json;
 use crate::function::{Boundary, Function, PackedFn, TypedClosure};
 
 /// Done once the built-ins are registered.
@@ -76,18 +77,18 @@ impl<B: Boundary> Builtins<'_, B> {
     /// Register a packed function (`GlobalDef().def_packed`): its schema is a bare
     /// `ffi.Function`.
     pub fn def_packed(&mut self, name: &str, f: impl PackedFn) {
-        let schema = r#"{"type":"ffi.Function"}"#;
-        self.def_function(name, Function::from_packed_with::<B, _>(f), type_schema(schema));
+        let metadata = metadata_json(r#"{"type":"ffi.Function"}"#);
+        self.def_function(name, Function::from_packed_with::<B, _>(f), metadata);
     }
 
     /// Register a typed function (`GlobalDef().def`): arguments are checked and converted
-    /// with the reference's messages, naming the function.
+    /// with the reference's messages, naming the function; its metadata carries its schema.
     pub fn def<Args, R, F: TypedClosure<Args, R>>(&mut self, name: &'static str, f: F) {
-        let schema = r#"{"type":"ffi.Function"}"#;
+        let metadata = metadata_json(&F::type_schema());
         let function = Function::from_packed_with::<B, _>(move |args: &[AnyView<'_>]| {
             f.call_packed(name, args)
         });
-        self.def_function(name, function, type_schema(schema));
+        self.def_function(name, function, metadata);
     }
 
     /// The type table.
@@ -104,18 +105,6 @@ impl<B: Boundary> Builtins<'_, B> {
             drop(e);
         }
     }
-}
-
-/// The metadata of a global function: its type schema.
-fn type_schema(schema: &str) -> String {
-    let mut escaped = String::with_capacity(schema.len());
-    for c in schema.chars() {
-        if c == '"' || c == '\\' {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    format!(r#"{{"type_schema":"{escaped}"}}"#)
 }
 
 /// A `TypeError` for an argument of the wrong type, as the built-ins report it.

@@ -1,7 +1,6 @@
 //! Tensors and DLPack.
 
 use alloc::format;
-use alloc::string::ToString;
 use core::ffi::c_int;
 
 use tvmffi_core::sys::{
@@ -11,14 +10,7 @@ use tvmffi_core::{Object, ObjectHeader, ObjectRef};
 
 use super::{Runtime, arg, guard, null, out};
 use crate::error::Error;
-use crate::tensor::{Tensor, TensorError, TensorObj};
-
-impl From<TensorError> for Error {
-    /// The reference's class for the failure ([`TensorError::kind`]) and its message.
-    fn from(e: TensorError) -> Self {
-        Error::new(e.kind(), e.to_string())
-    }
-}
+use crate::tensor::{Tensor, TensorObj};
 
 /// The alignment a C caller asks for; negative is refused.
 fn alignment(require_alignment: i32, func: &str) -> Result<usize, Error> {

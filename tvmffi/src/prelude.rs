@@ -1,0 +1,20 @@
+//! The names most programs need, for `use tvmffi::prelude::*;`.
+//!
+//! It leaves out [`String`](crate::String) (it would shadow the standard `String`); write
+//! `tvmffi::String` for the FFI string.
+
+pub use tvmffi_core::{
+    Any, AnyView, DataType, Device, DeviceType, FromAnyView, ObjectRef, TypeIndex,
+};
+
+#[cfg(feature = "alloc")]
+pub use crate::{
+    Array, Bytes, Error, Function, List, Optional, Shape, Tensor, TypeStr, TypedFunction, exports,
+    match_any,
+};
+
+#[cfg(feature = "macros")]
+pub use crate::export;
+
+#[cfg(feature = "std")]
+pub use crate::Module;

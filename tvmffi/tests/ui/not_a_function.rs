@@ -1,0 +1,4 @@
+#[tvmffi::export]
+struct Kernel;
+
+fn main() {}
