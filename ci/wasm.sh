@@ -16,3 +16,5 @@ run cargo build -q -p tvmffi --no-default-features --features alloc,macros \
     --target wasm32-unknown-unknown
 export CARGO_TARGET_WASM32_WASIP1_RUNNER="$VENV/bin/python $REPO_ROOT/ci/wasmtime-run.py"
 run cargo test -q -p tvmffi-core -p tvmffi-alloc --target wasm32-wasip1
+# The alloc tier again with its own runtime: maps, dicts, the C API and the built-ins.
+run cargo test -q -p tvmffi-alloc --features runtime --target wasm32-wasip1 --lib --tests

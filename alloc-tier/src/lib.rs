@@ -9,6 +9,8 @@
 //! - [`shape`]: [`Shape`], an immutable list of `int64_t` extents.
 //! - [`big_int`]: [`BigInt`], integers beyond `int64_t` as two's-complement words.
 //! - [`seq`]: [`Array`] and [`List`], the reference's `ArrayObj` and `ListObj`.
+//! - [`map`]: [`Map`] and [`Dict`], the reference's `MapObj` and `DictObj`, small and dense,
+//!   hashed as the reference hashes.
 //! - [`tensor`]: [`Tensor`], n-dimensional arrays in `ffi.Tensor` objects, and DLPack
 //!   exchange.
 //! - [`error`]: the FFI error object ([`Error`]), raised and fetched through the runtime.
@@ -34,6 +36,7 @@ pub mod big_int;
 pub mod error;
 pub mod function;
 pub mod heap;
+pub mod map;
 pub mod object_type;
 pub mod runtime;
 pub mod seq;
@@ -45,6 +48,7 @@ pub mod typed;
 pub use big_int::BigInt;
 pub use error::Error;
 pub use function::Function;
+pub use map::{Dict, Map};
 pub use seq::{Array, List};
 pub use shape::Shape;
 pub use string::{Bytes, String, any_view_to_owned};
@@ -57,6 +61,7 @@ pub const LAYOUTS: &[&[tvmffi_core::CLayout]] = &[
     shape::LAYOUTS,
     big_int::LAYOUTS,
     seq::LAYOUTS,
+    map::LAYOUTS,
     tensor::LAYOUTS,
     error::LAYOUTS,
     function::LAYOUTS,

@@ -7,6 +7,7 @@
 //! `ci/interop-cpp.sh` builds and runs them all.
 
 mod function;
+mod map;
 mod seq;
 mod smoke;
 mod strings;

@@ -5,14 +5,16 @@
 
 use alloc::vec::Vec;
 
-use tvmffi_core::{Any, AnyView, FromAnyView};
+use tvmffi_core::{Any, AnyView, Device, DeviceType, FromAnyView, TypeIndex};
 
 use super::{Builtins, arity, wrong_type};
 use crate::error::Error;
 use crate::function::Boundary;
+use crate::map::{Dict, Map};
 use crate::seq::{Array, List, SeqError};
 use crate::shape::Shape;
 use crate::string::any_view_to_owned;
+use crate::tensor::Tensor;
 
 /// Argument `i` as `T`, or the reference's type mismatch naming `expected`.
 fn arg<'v, T: FromAnyView<'v>>(
@@ -56,6 +58,24 @@ pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
         let [_] = arity(SIG, args)?;
         let a: Array = arg(SIG, args, 0, "ffi.Array")?;
         Ok(Any::from(a.len() as i64))
+    });
+
+    b.def_packed("ffi.ArrayContains", |args| {
+        const SIG: &str = "ffi.ArrayContains(0: ffi.Array, 1: Any) -> bool";
+        let [_, value] = arity(SIG, args)?;
+        let a: Array = arg(SIG, args, 0, "ffi.Array")?;
+        contains(a.as_slice().iter().map(Any::view), *value)
+    });
+    b.def_packed("ffi.ListContains", |args| {
+        const SIG: &str = "ffi.ListContains(0: ffi.List, 1: Any) -> bool";
+        let [_, value] = arity(SIG, args)?;
+        let items = arg::<List>(SIG, args, 0, "ffi.List")?.to_vec();
+        contains(items.iter().map(Any::view), *value)
+    });
+    b.def_packed("ffi.ContainerFindFirstNonCPUDevice", |args| {
+        const SIG: &str = "ffi.ContainerFindFirstNonCPUDevice(0: Any) -> Device";
+        let [container] = arity(SIG, args)?;
+        Ok(Any::from(first_non_cpu_device(*container).unwrap_or(Device::CPU)))
     });
 
     b.def_packed("ffi.List", |args| Ok(Any::from(List::from_vec(owned(args)?))));
@@ -186,4 +206,47 @@ fn erase_range(l: &List, start: i64, stop: i64) -> Result<Vec<Any>, Error> {
         )));
     };
     l.remove_range(a, z).map_err(seq_error)
+}
+
+/// Whether any of `items` equals `value` as map keys do (`AnyEqual`).
+fn contains<'a>(
+    mut items: impl Iterator<Item = AnyView<'a>>,
+    value: AnyView<'_>,
+) -> Result<Any, Error> {
+    let mut found = false;
+    for item in &mut items {
+        if crate::map::any_equal(item, value)? {
+            found = true;
+            break;
+        }
+    }
+    Ok(Any::from(found))
+}
+
+/// The device of the first tensor not on the CPU, searching arrays, lists, maps and dicts
+/// depth first (`FindFirstNonCPUDevice`).
+fn first_non_cpu_device(value: AnyView<'_>) -> Option<Device> {
+    match value.type_index() {
+        TypeIndex::TENSOR => {
+            let t: Tensor = value.get().ok()?;
+            (t.device().device_type() != DeviceType::CPU).then(|| t.device())
+        }
+        TypeIndex::ARRAY => {
+            let a: Array = value.get().ok()?;
+            a.as_slice().iter().find_map(|v| first_non_cpu_device(v.view()))
+        }
+        TypeIndex::LIST => {
+            let l: List = value.get().ok()?;
+            l.to_vec().iter().find_map(|v| first_non_cpu_device(v.view()))
+        }
+        TypeIndex::MAP => {
+            let m: Map = value.get().ok()?;
+            m.values().find_map(first_non_cpu_device)
+        }
+        TypeIndex::DICT => {
+            let d: Dict = value.get().ok()?;
+            d.to_vec().iter().find_map(|(_, v)| first_non_cpu_device(v.view()))
+        }
+        _ => None,
+    }
 }

@@ -7,6 +7,7 @@
 //! | [`functions`] | `src/ffi/function.cc`: the registry's own functions, `ffi.String`, `ffi.Bytes` |
 //! | [`objects`] | `src/ffi/object.cc`: type keys, the sentinel objects, `__ffi_convert__` |
 //! | [`containers`] | `src/ffi/container.cc`, `src/ffi/tensor.cc`: arrays, lists, shapes |
+//! | [`maps`] | `src/ffi/container.cc`: maps, dicts, big-integer keys |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -16,6 +17,7 @@
 
 mod containers;
 mod functions;
+mod maps;
 mod objects;
 
 use alloc::boxed::Box;
@@ -47,6 +49,7 @@ pub(crate) fn ensure<R: Runtime>() {
             functions::register(&mut b);
             objects::register(&mut b);
             containers::register(&mut b);
+            maps::register(&mut b);
             R::register_builtins(&mut b);
         });
     });
