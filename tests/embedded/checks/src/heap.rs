@@ -1,7 +1,5 @@
-//! The alloc tier on a microcontroller heap: strings, bytes, arrays, lists, closures, global
-//! functions and heap errors, with every byte given back.
-//!
-//! Maps (`ffi.Map`, `ffi.Dict`) are not checked here yet.
+//! The alloc tier on a microcontroller heap: strings, bytes, arrays, lists, maps, dicts,
+//! closures, global functions and heap errors, with every byte given back.
 
 use alloc::vec;
 use core::alloc::{GlobalAlloc, Layout};
@@ -9,6 +7,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use tvmffi_alloc::error::Error;
 use tvmffi_alloc::function::Function;
+use tvmffi_alloc::map::{Dict, Map};
 use tvmffi_alloc::{Array, Bytes, List, String};
 use tvmffi_core::{Any, AnyView, TypeIndex};
 
@@ -97,6 +96,39 @@ pub fn arrays_and_lists() -> Result<(), Failure> {
         let count = ok!(SYSTEM_LIB.get("arg_count"));
         let items: [AnyView<'_>; 3] = [(&array).into(), (&list).into(), (&name).into()];
         ensure!(ok!(ok!(count.call(&items)).get::<i64>()) == 3);
+    }
+    ensure!(live_bytes() == before);
+    Ok(())
+}
+
+/// Maps (copy on write) and dicts (shared), small and past the small layout, keyed by text
+/// and by integers, and the `ffi.Map*` built-ins of the runtime.
+pub fn maps_and_dicts() -> Result<(), Failure> {
+    // The first look-up registers the runtime's built-ins, which live for the program.
+    let size = ok!(Function::get_global("ffi.MapSize"));
+    let before = live_bytes();
+    {
+        let mut map = Map::new();
+        for i in 0..40i64 {
+            drop(ok!(map.insert(Any::from(i), Any::from(i * i))));
+        }
+        ensure!(map.len() == 40 && map.is_dense());
+        ensure!(ok!(ok!(map.at(7i64)).get::<i64>()) == 49);
+        let shared = map.clone();
+        drop(ok!(map.insert(Any::from(7i64), Any::from(0i64))));
+        ensure!(ok!(ok!(shared.at(7i64)).get::<i64>()) == 49); // copy on write
+        ensure!(ok!(map.remove(8i64)).is_some() && !ok!(map.contains_key(8i64)));
+
+        let dict = Dict::new();
+        let key = ok!(String::try_new("a key longer than seven bytes"));
+        drop(ok!(dict.insert(Any::from(key.clone()), Any::from(1.5f64))));
+        drop(ok!(dict.insert(Any::from(1i64), Any::from(key.clone()))));
+        ensure!(dict.len() == 2);
+        // Text keys are found by content, in any form.
+        ensure!(ok!(ok!(dict.at("a key longer than seven bytes")).get::<f64>()) == 1.5);
+
+        // The runtime's built-ins, by name, as C or Python would call them.
+        ensure!(ok!(ok!(size.call(&[(&map).into()])).get::<i64>()) == 39);
     }
     ensure!(live_bytes() == before);
     Ok(())

@@ -80,6 +80,7 @@ pub const CORE: &[Check] = &[
 pub const ALLOC: &[Check] = &[
     Check { name: "strings and bytes", run: heap::strings_and_bytes },
     Check { name: "arrays and lists", run: heap::arrays_and_lists },
+    Check { name: "maps and dicts", run: heap::maps_and_dicts },
     Check { name: "closures", run: heap::closures },
     Check { name: "global functions", run: heap::global_functions },
 ];
