@@ -278,7 +278,7 @@ impl Error {
         mode: BacktraceUpdateMode,
     ) -> Result<(), Error> {
         let ours = object::is_ours(self.obj.payload());
-        if !ours && (self.obj.strong_count() != 1 || self.obj.weak_count() != 1) {
+        if !ours && !self.obj.is_unique() {
             return Err(Error::runtime_error(
                 "cannot update the backtrace of a shared error object made outside Rust",
             ));

@@ -132,6 +132,14 @@ impl ObjectHeader {
         (self.combined_count() >> 32) as u32
     }
 
+    /// Whether the caller's reference is the only one, strong or weak: the condition for
+    /// changing the object in place (copy-on-write). The load acquires, so every change made
+    /// through references released before is visible to the caller.
+    #[inline]
+    pub fn is_unique(&self) -> bool {
+        self.counter().load(Ordering::Acquire) == BOTH_ONE
+    }
+
     /// Add a strong reference. The caller must already hold one.
     #[inline]
     pub fn inc_ref(&self) {

@@ -96,6 +96,13 @@ impl<T: ObjectType> ObjectRef<T> {
         self.header().weak_count()
     }
 
+    /// Whether this is the only reference to the object, strong or weak (see
+    /// [`ObjectHeader::is_unique`]).
+    #[inline]
+    pub fn is_unique(&self) -> bool {
+        self.header().is_unique()
+    }
+
     /// Whether both references point to the same object, whatever they view it as.
     #[inline]
     pub fn ptr_eq<U: ObjectType>(&self, other: &ObjectRef<U>) -> bool {
