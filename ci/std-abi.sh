@@ -81,6 +81,17 @@ grep -qF "$(dirname "$ours")/libtvm_ffi.so" <<<"$linked" || {
 }
 run "$out/abi_host"
 
+# A pure-C host loads a C kernel that raises through the runtime: against ours, then the
+# reference's, with the same program and the same kernel.
+run cc -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$include_dir" -o "$out/libraising_kernel.so" \
+    tests/fixtures/c/raising_kernel.c -L"$(dirname "$reference_so")" -ltvm_ffi
+run cc -std=c11 -Wall -Wextra -Werror -I"$include_dir" -o "$out/c_host" tests/fixtures/c/c_host.c \
+    -L"$(dirname "$reference_so")" -ltvm_ffi
+for lib in "$(dirname "$ours")" "$(dirname "$reference_so")"; do
+    echo "c_host with the libtvm_ffi.so of $lib"
+    LD_LIBRARY_PATH="$lib" run "$out/c_host" "$out/libraising_kernel.so"
+done
+
 # The backtrace format, ours against the reference's: the same program linked with each.
 run cc -std=c11 -g -O1 -Wall -Werror -I"$include_dir" -o "$out/backtrace_ours" \
     tests/fixtures/c/backtrace_format.c -L"$(dirname "$ours")" -ltvm_ffi -Wl,-rpath,"$(dirname "$ours")"
