@@ -74,6 +74,11 @@ def main(path):
 
     raises(ValueError, "refusing 1.0", mod.map_with, refuse, [1.0])
 
+    # A Python dict becomes an ffi.Map argument; the map that comes back reads like a dict.
+    summary = mod.summarize({"ada": 3.0, "grace": 4.5})
+    check(dict(summary.items()) == {"total": 7.5, "count": 2.0}, f"summarize gave {dict(summary.items())}")
+    raises(TypeError, "Map<str, float>", mod.summarize, {"ada": "three"})
+
     # One error of each kind, with its message.
     check(math.isclose(mod.constant("pi"), math.pi), "constant")
     raises(KeyError, "no constant named \"tau\"", mod.constant, "tau")

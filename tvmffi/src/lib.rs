@@ -64,7 +64,8 @@
 //! function into a library export, as the reference's `TVM_FFI_DLL_EXPORT_TYPED_FUNC` does
 //! for C++. Arguments are any type that converts from an [`AnyView`] and has a reference name
 //! ([`FromAnyView`] + [`TypeStr`]): integers, floats, `bool`, [`String`], [`Tensor`],
-//! [`Array<T>`](Array), [`List<T>`](List), [`Optional<T>`](Optional), [`Function`],
+//! [`Array<T>`](Array), [`List<T>`](List), [`Map<K, V>`](Map), [`Dict<K, V>`](Dict),
+//! [`Optional<T>`](Optional), [`Function`],
 //! [`TypedFunction`], [`Any`], [`AnyView`]... The result is such a value, `()`, or a `Result`
 //! whose error converts into [`Error`]: its kind (`ValueError`, `KeyError`...) becomes the
 //! Python exception class. Wrong argument counts and types are `TypeError`s with the
@@ -116,7 +117,7 @@ pub use tvmffi_alloc as alloc_tier;
 #[cfg(feature = "alloc")]
 pub use tvmffi_alloc::function::{TypeStr, TypedFunction, TypedReturn};
 #[cfg(feature = "alloc")]
-pub use tvmffi_alloc::typed::{Array, List, Optional};
+pub use tvmffi_alloc::typed::{Array, Dict, List, Map, Optional};
 #[cfg(feature = "alloc")]
 pub use tvmffi_alloc::{
     BigInt, Bytes, Error, Function, Shape, String, Tensor, error, function, match_any, seq, tensor,

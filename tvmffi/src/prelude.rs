@@ -9,8 +9,8 @@ pub use tvmffi_core::{
 
 #[cfg(feature = "alloc")]
 pub use crate::{
-    Array, Bytes, Error, Function, List, Optional, Shape, Tensor, TypeStr, TypedFunction, exports,
-    match_any,
+    Array, Bytes, Dict, Error, Function, List, Map, Optional, Shape, Tensor, TypeStr,
+    TypedFunction, exports, match_any,
 };
 
 #[cfg(feature = "macros")]

@@ -18,10 +18,11 @@
 //!   the expected and the actual type.
 //! - [`match_any!`](crate::match_any): try a value as each of several types in turn.
 //!
-//! The reference's `Map<K, V>` and `Dict<K, V>` views belong with the map containers.
+//! - [`Map<K, V>`](Map), [`Dict<K, V>`](Dict): maps whose keys and values are typed.
 
 mod array;
 mod list;
+mod map;
 mod optional;
 mod variant;
 
@@ -34,6 +35,7 @@ use crate::function::TypeStr;
 
 pub use array::Array;
 pub use list::List;
+pub use map::{Dict, Map};
 pub use optional::Optional;
 pub use variant::AsAnyView;
 

@@ -70,6 +70,19 @@ fn map_with(f: TypedFunction<(f64,), f64>, values: Array<f64>) -> Result<Array<f
     values.iter().map(|v| f.call((v?,))).collect()
 }
 
+/// The total of a dict's values, and their count, as a new map.
+#[tvmffi::export]
+fn summarize(scores: Map<tvmffi::String, f64>) -> Result<Map<tvmffi::String, f64>, Error> {
+    let mut total = 0.0;
+    for pair in scores.iter() {
+        total += pair?.1;
+    }
+    let mut out = Map::new();
+    out.insert(tvmffi::String::try_new("total")?, total)?;
+    out.insert(tvmffi::String::try_new("count")?, scores.len() as f64)?;
+    Ok(out)
+}
+
 /// The value of `key` in a fixed table of constants, or a `KeyError`.
 #[tvmffi::export]
 fn constant(key: tvmffi::String) -> Result<f64, Error> {
