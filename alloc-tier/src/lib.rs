@@ -19,6 +19,8 @@
 //! - [`typed`]: typed views, `Array<T>`, `List<T>`, `Optional<T>`, and [`match_any!`](crate::match_any).
 //! - [`object_type`](mod@object_type): object types defined in Rust, with their runtime type
 //!   index, and opaque objects.
+//! - [`structural`]: structural equality, hashing, access paths, and structural visits and
+//!   mutations of any value (`ffi.StructuralEqual`, `ffi.StructuralHash`, ...).
 //! - [`runtime`]: the runtime's state as reusable types and, with the `runtime` feature,
 //!   the C API over them.
 //!
@@ -42,6 +44,7 @@ pub mod runtime;
 pub mod seq;
 pub mod shape;
 pub mod string;
+pub mod structural;
 pub mod tensor;
 pub mod typed;
 

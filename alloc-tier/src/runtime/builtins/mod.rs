@@ -8,6 +8,8 @@
 //! | [`objects`] | `src/ffi/object.cc`: type keys, the sentinel objects, `__ffi_convert__` |
 //! | [`containers`] | `src/ffi/container.cc`, `src/ffi/tensor.cc`: arrays, lists, shapes |
 //! | [`maps`] | `src/ffi/container.cc`: maps, dicts, big-integer keys |
+//! | [`structural`] | `src/ffi/extra/structural_{equal,hash}.cc`, `reflection_extra.cc`: equality, hashing, keys, access paths |
+//! | [`structural_visit`] | `src/ffi/extra/structural_{visit,mutate}.cc`, `visit_error_context.cc` |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -19,6 +21,9 @@ mod containers;
 mod functions;
 mod maps;
 mod objects;
+mod structural;
+mod structural_types;
+mod structural_visit;
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -50,6 +55,8 @@ pub(crate) fn ensure<R: Runtime>() {
             objects::register(&mut b);
             containers::register(&mut b);
             maps::register(&mut b);
+            structural::register(&mut b);
+            structural_visit::register(&mut b);
             R::register_builtins(&mut b);
         });
     });

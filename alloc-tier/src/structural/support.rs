@@ -1,0 +1,163 @@
+//! Small pieces the traversals share: maps keyed by object address, the native-stack budget
+//! for hooks that recurse, detection of values that contain themselves, and lending a
+//! traversal's state to a callback that re-enters it.
+
+use alloc::format;
+use alloc::sync::Arc;
+use core::hash::{BuildHasherDefault, Hasher};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use tvmffi_core::{AnyView, ObjectHeader, TypeIndex};
+
+use crate::error::Error;
+use crate::object_type::type_key;
+
+/// A hasher for addresses: one folded multiplication, so both ends of the hash are mixed
+/// (hashbrown reads the top bits and the bottom bits).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        let p = u128::from(self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (p as u64) ^ ((p >> 64) as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by address.
+pub(crate) type AddrMap<V> = hashbrown::HashMap<usize, V, BuildHasherDefault<AddrHasher>>;
+/// A set of addresses (or address pairs).
+pub(crate) type AddrSet<K> = hashbrown::HashSet<K, BuildHasherDefault<AddrHasher>>;
+
+/// The address of an object, as a map key.
+#[inline]
+pub(crate) fn addr(obj: &ObjectHeader) -> usize {
+    obj.as_raw() as usize
+}
+
+/// Native stack a traversal may use below its first entry before refusing to nest deeper
+/// through hooks (which recurse natively; the traversals themselves do not).
+#[cfg(target_pointer_width = "64")]
+const STACK_BUDGET: usize = 1 << 20;
+#[cfg(not(target_pointer_width = "64"))]
+const STACK_BUDGET: usize = 256 << 10;
+
+/// The current native stack position.
+#[inline(never)]
+pub(crate) fn stack_position() -> usize {
+    let marker = 0u8;
+    core::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Fail when the native stack has grown more than the budget since `base` (the position at
+/// a traversal's first entry; 0 means no base yet).
+pub(crate) fn check_stack(base: usize, what: &str) -> Result<(), Error> {
+    if base == 0 || stack_position().abs_diff(base) <= STACK_BUDGET {
+        return Ok(());
+    }
+    Err(Error::value_error(format!(
+        "{what}: the value nests too deeply through custom structural hooks (more than {} KiB \
+         of native stack), or contains itself through one",
+        STACK_BUDGET >> 10
+    )))
+}
+
+/// Stack depths at which a traversal looks for an object on its own path: the first check,
+/// then each time the depth doubles, so the checks cost O(1) per level overall.
+pub(crate) const FIRST_CYCLE_CHECK: usize = 1024;
+
+/// The error for a value that contains itself.
+pub(crate) fn cycle_error(what: &str, type_index: TypeIndex) -> Error {
+    Error::value_error(format!(
+        "{what}: the value contains itself (a `{}` object is reachable from its own fields or \
+         elements); structural algorithms need an acyclic value",
+        type_key(type_index)
+    ))
+}
+
+/// Whether `keys` (the objects on a traversal's path) holds a repeat; returns the first one.
+pub(crate) fn first_repeat<K: core::hash::Hash + Eq + Copy>(
+    keys: impl Iterator<Item = K>,
+) -> Option<K> {
+    let mut seen = AddrSet::default();
+    for key in keys {
+        if !seen.insert(key) {
+            return Some(key);
+        }
+    }
+    None
+}
+
+/// A traversal's state lent to a callback function object that a hook calls back into.
+///
+/// The traversal stores a pointer to its state here right before calling the hook and takes
+/// it back right after; the callback takes it while it runs, so a callback used after its
+/// traversal ended, or concurrently from another thread, finds nothing and fails cleanly.
+pub(crate) struct Lender<S> {
+    slot: Arc<AtomicPtr<S>>,
+}
+
+impl<S> Clone for Lender<S> {
+    fn clone(&self) -> Self {
+        Self { slot: self.slot.clone() }
+    }
+}
+
+impl<S> Default for Lender<S> {
+    fn default() -> Self {
+        Self { slot: Arc::new(AtomicPtr::new(core::ptr::null_mut())) }
+    }
+}
+
+impl<S> Lender<S> {
+    /// Lend `state` for the duration of `f` (a hook call).
+    pub(crate) fn lend<R>(&self, state: &mut S, f: impl FnOnce() -> R) -> R {
+        let prev = self.slot.swap(state, Ordering::AcqRel);
+        let r = f();
+        self.slot.store(prev, Ordering::Release);
+        r
+    }
+
+    /// Run `f` on the lent state (from inside the callback), or fail when none is lent.
+    pub(crate) fn borrow<R>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut S) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let p = self.slot.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if p.is_null() {
+            return Err(Error::runtime_error(format!(
+                "{what}: the callback was called outside the structural traversal that made it"
+            )));
+        }
+        // SAFETY: the pointer was lent by `lend` from a live `&mut S` whose owner is
+        // suspended inside the hook call that led here; taking it out of the slot makes this
+        // the only user until it is put back below.
+        let r = f(unsafe { &mut *p });
+        self.slot.store(p, Ordering::Release);
+        r
+    }
+}
+
+/// The text of a string value, for messages and names.
+pub(crate) fn text_of(value: AnyView<'_>) -> Option<alloc::string::String> {
+    value.as_str().ok().map(alloc::string::String::from)
+}
