@@ -1,6 +1,6 @@
 //! Structural equality, hashing and first mismatches against the reference's answers
 //! (`structural/golden.txt`, made by `structural/golden.py` from the scenarios of
-//! `structural/cases.txt`), plus the properties the reference cannot show: values that
+//! `structural/cases.txt`), walks and maps likewise, plus the properties the reference cannot show: values that
 //! contain themselves and very deep values.
 
 #[path = "structural/dsl.rs"]
@@ -10,13 +10,16 @@ mod nodes;
 
 use std::fmt::Write as _;
 
+use std::sync::{Arc, Mutex};
+
 use tvmffi_alloc::structural::{
-    AccessKind, AccessPath, Options, first_mismatch, structural_equal, structural_hash,
+    AccessKind, AccessPath, Options, VisitErrorContext, WalkOrder, first_mismatch,
+    structural_equal, structural_hash, structural_map, structural_walk,
 };
-use tvmffi_alloc::{Array, Error, List};
+use tvmffi_alloc::{Error, Function};
 use tvmffi_core::{Any, AnyView, Object, ObjectRef, TypeIndex};
 
-use nodes::{Node, new_node, types};
+use nodes::Node;
 
 const CASES: &str = include_str!("structural/cases.txt");
 const GOLDEN: &str = include_str!("structural/golden.txt");
@@ -99,6 +102,107 @@ fn run(line: &str) -> String {
     }
 }
 
+/// A walk callback's label of a value, as `golden.py` prints it (Python's `repr`, or the
+/// type name of objects).
+fn label(v: AnyView<'_>) -> String {
+    match v.type_index() {
+        TypeIndex::NONE => "None".into(),
+        TypeIndex::BOOL => {
+            if v.get::<bool>().unwrap() {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
+        TypeIndex::INT => v.get::<i64>().unwrap().to_string(),
+        TypeIndex::FLOAT => format!("{:?}", v.get::<f64>().unwrap()),
+        TypeIndex::SMALL_STR | TypeIndex::STR => format!("'{}'", v.as_str().unwrap()),
+        TypeIndex::SHAPE => {
+            let s: tvmffi_alloc::Shape = v.get().unwrap();
+            let dims: Vec<String> = s.as_slice().iter().map(i64::to_string).collect();
+            format!("({})", dims.join(", "))
+        }
+        t => {
+            let key = tvmffi_alloc::object_type::type_key(t);
+            key.rsplit('.').next().unwrap().to_owned()
+        }
+    }
+}
+
+fn walk(name: &str, text: &str) -> String {
+    let mut traces = vec![name.to_owned()];
+    for order in [WalkOrder::PRE_ORDER, WalkOrder::POST_ORDER] {
+        let trace = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = trace.clone();
+        let record = Function::from_packed(move |args: &[AnyView<'_>]| {
+            let kind = args[1].get::<i64>()?;
+            sink.lock().unwrap().push(format!("{kind}:{}", label(args[0])));
+            Ok(Any::none())
+        });
+        let value = dsl::parse(text);
+        let r = structural_walk(value.view(), order, &[], &[(TypeIndex::ANY, record)]).unwrap();
+        assert!(r.is_none());
+        traces.push(trace.lock().unwrap().join(" "));
+    }
+    traces.join("\t")
+}
+
+fn map(name: &str, order: &str, text: &str) -> String {
+    let order = if order == "pre" { WalkOrder::PRE_ORDER } else { WalkOrder::POST_ORDER };
+    let add_one = Function::from_typed(|v: i64| v + 1);
+    let value = dsl::parse(text);
+    let result = structural_map(value.clone(), order, &[(TypeIndex::INT, add_one)], &[]).unwrap();
+    let hash = structural_hash(result.view(), Options::default()).unwrap();
+    let same = value.as_object_ptr().is_some() && value.as_object_ptr() == result.as_object_ptr();
+    format!("{name}\t{hash}\t{same}")
+}
+
+fn trail(name: &str, text: &str) -> String {
+    let fail_on_four = || {
+        Function::from_packed(|args: &[AnyView<'_>]| {
+            let v = args[0].get::<i64>()?;
+            if v == 4 {
+                return Err(Error::value_error("four"));
+            }
+            Ok(Any::from(v))
+        })
+    };
+    let mut out = vec![name.to_owned()];
+    for walk in [true, false] {
+        let value = dsl::parse(text);
+        let callbacks = [(TypeIndex::INT, fail_on_four())];
+        let e = if walk {
+            structural_walk(value.view(), WalkOrder::POST_ORDER, &callbacks, &[]).unwrap_err()
+        } else {
+            structural_map(value.clone(), WalkOrder::POST_ORDER, &callbacks, &[]).unwrap_err()
+        };
+        let ctx = VisitErrorContext::of_error(&e).expect("a visit context");
+        for prefix in [false, true] {
+            let paths = ctx.find_access_paths(&value.get().unwrap(), prefix).unwrap();
+            let text: Vec<String> = paths.iter().map(path_repr).collect();
+            out.push(if text.is_empty() { "-".into() } else { text.join(" ") });
+        }
+        out.push(ctx.reverse_visit_pattern().len().to_string());
+    }
+    out.join("\t")
+}
+
+fn run_any(line: &str) -> String {
+    if let Some(rest) = line.strip_prefix("trail ") {
+        let (name, text) = rest.split_once('|').unwrap();
+        return trail(name.trim(), text.trim());
+    }
+    if let Some(rest) = line.strip_prefix("walk ") {
+        let (name, text) = rest.split_once('|').unwrap();
+        return walk(name.trim(), text.trim());
+    }
+    if let Some(rest) = line.strip_prefix("map ") {
+        let parts: Vec<&str> = rest.split('|').map(str::trim).collect();
+        return map(parts[0], parts[1], parts[2]);
+    }
+    run(line)
+}
+
 #[test]
 fn equality_hashes_and_mismatches_match_the_reference() {
     let cases = CASES.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
@@ -107,7 +211,7 @@ fn equality_hashes_and_mismatches_match_the_reference() {
     let mut n = 0;
     for (case, expected) in cases.zip(&golden) {
         n += 1;
-        let got = run(case);
+        let got = run_any(case);
         if got != *expected {
             failures.push(format!("  expected: {expected}\n  got:      {got}"));
         }

@@ -96,6 +96,30 @@ pub struct AccessPathObj {
     pub depth: i32,
 }
 
+/// Where a path object's payload starts: right after the header (asserted in `LAYOUTS`).
+const PAYLOAD_OFFSET: usize = size_of::<tvmffi_core::ObjectHeader>();
+
+impl Drop for AccessPathObj {
+    /// Release the chain of parents one node at a time: a mismatch a million levels deep
+    /// makes a path a million nodes long, which recursive destruction would overflow the
+    /// stack on.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(parent) = next {
+            if !<AccessPathObj as tvmffi_core::Payload>::is_instance(parent.type_index())
+                || !parent.is_unique()
+            {
+                return; // shared, or not a path: its own destruction is not ours to run
+            }
+            // SAFETY: a path object (ours or C++'s, one layout) that only `parent` holds:
+            // nobody else reads it, so its parent link may be moved out (leaving `None`,
+            // a null pointer, as C++ leaves a moved-from `Optional`).
+            let payload = parent.as_raw().cast::<u8>().wrapping_add(PAYLOAD_OFFSET);
+            next = unsafe { (*payload.cast::<AccessPathObj>()).parent.take() };
+        }
+    }
+}
+
 crate::object_type! {
     // SAFETY: as for `AccessStepObj`.
     unsafe impl ObjectDef for AccessPathObj {

@@ -1,5 +1,6 @@
 //! The value language of `cases.txt` (see its header), built into FFI values with our types,
 //! as `golden.py` builds it with the reference's.
+#![allow(dead_code)] // each test file uses its own subset
 
 use std::collections::HashMap;
 

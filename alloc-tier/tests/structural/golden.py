@@ -7,7 +7,9 @@ Each golden line is `name<TAB>equal<TAB>lhs hash<TAB>rhs hash<TAB>mismatch lhs<T
 `equal` is `true`, `false` or `error: Kind: message`; a hash is an unsigned 64-bit integer,
 `-` when not computed, or `*` when it differs between two builds of the same value (hashes of
 free variables outside a definition region depend on addresses); the mismatch paths are the
-reference's `repr` of `get_first_structural_mismatch`, `-` when equal.
+reference's `repr` of `get_first_structural_mismatch`, `-` when equal. Walk lines are
+`name<TAB>pre-order trace<TAB>post-order trace`, map lines `name<TAB>result hash<TAB>same`,
+trail lines `name` and, for the walk then the map, `strict paths<TAB>prefix paths<TAB>length`.
 
 The node types mirror `tests/structural/nodes.rs`: the same type keys, field names, field
 order, structural kinds and field flags, so the hashes (which mix in the type keys) agree.
@@ -232,13 +234,79 @@ def run(line: str) -> str:
     return "\t".join([name, equal, lhs_hash, rhs_hash, *paths])
 
 
+def label(value: Any) -> str:
+    if isinstance(value, Object) and type(value).__name__ in NODES:
+        return type(value).__name__
+    if isinstance(value, Object):
+        return value.__tvm_ffi_type_info__.type_key.split(".")[-1]
+    return repr(value)
+
+
+def walk(line: str) -> str:
+    name, text = (part.strip() for part in line[len("walk ") :].split("|"))
+    traces = []
+    for order in ("pre", "post"):
+        trace: list[str] = []
+        tvm_ffi.structural_walk(
+            parse(text),
+            with_def_region_kind=lambda v, k, trace=trace: trace.append(f"{int(k)}:{label(v)}"),
+            order=order,
+        )
+        traces.append(" ".join(trace))
+    return "\t".join([name, *traces])
+
+
+def map_case(line: str) -> str:
+    name, order, text = (part.strip() for part in line[len("map ") :].split("|"))
+    value = parse(text)
+    result = tvm_ffi.structural_map(value, (int, lambda v: v + 1), order=order)
+    same = isinstance(value, Object) and value.same_as(result)
+    return "\t".join([name, str(tvm_ffi.structural_hash(result)), str(same).lower()])
+
+
+def fail_on_four(value: int) -> int:
+    if value == 4:
+        raise ValueError("four")
+    return value
+
+
+def trail(line: str) -> str:
+    name, text = (part.strip() for part in line[len("trail ") :].split("|"))
+    find = tvm_ffi.get_global_func("ffi.VisitErrorContext.FindAccessPaths")
+    out = [name]
+    for run_it in (
+        lambda v: tvm_ffi.structural_walk(v, (int, fail_on_four)),
+        lambda v: tvm_ffi.structural_map(v, (int, fail_on_four)),
+    ):
+        value = parse(text)
+        try:
+            run_it(value)
+            raise AssertionError("the callback must fail")
+        except ValueError as e:
+            ctx = e.__tvm_ffi_error__.extra_context
+        for prefix in (False, True):
+            out.append(" ".join(repr(p) for p in find(value, ctx, prefix)) or "-")
+        out.append(str(len(ctx.reverse_visit_pattern)))
+    return "\t".join(out)
+
+
+def run_any(line: str) -> str:
+    if line.startswith("trail "):
+        return trail(line)
+    if line.startswith("walk "):
+        return walk(line)
+    if line.startswith("map "):
+        return map_case(line)
+    return run(line)
+
+
 def main() -> int:
     lines = [
         line
         for line in (HERE / "cases.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    out = "".join(run(line) + "\n" for line in lines)
+    out = "".join(run_any(line) + "\n" for line in lines)
     golden = HERE / "golden.txt"
     if "--check" in sys.argv:
         if golden.read_text() != out:

@@ -2,6 +2,7 @@
 //! reference's Python `py_class` registers them (the mirror types of `golden.py`): up to four
 //! `Any` fields at offsets 24, 40, ..., with getters, setters, flags, a structural kind and
 //! `__ffi_shallow_copy__`.
+#![allow(dead_code)] // each test file uses its own subset
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_void};
@@ -231,4 +232,11 @@ fn register_hooks(index: TypeIndex) {
         };
         assert_eq!(rc, 0);
     }
+}
+
+/// Set field `i` of the node `obj` (as a setter would), e.g. to make a cycle.
+pub fn set(obj: &Any, i: usize, value: Any) {
+    let node: ObjectRef<Object<Node>> = obj.get().unwrap();
+    // SAFETY: tests set fields while nothing else reads the node.
+    unsafe { *node.slots[i].get() = value };
 }

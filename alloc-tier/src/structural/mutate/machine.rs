@@ -234,12 +234,7 @@ impl Run<'_> {
                     stack.push(f);
                     if stack.len() >= next_check {
                         next_check = next_check.saturating_mul(2);
-                        let keys = stack.iter().filter_map(|f| f.node().as_object_ptr());
-                        if let Some(p) = first_repeat(keys) {
-                            let ti = stack
-                                .iter()
-                                .find(|f| f.node().as_object_ptr() == Some(p))
-                                .map_or(TypeIndex::OBJECT, |f| f.node().type_index());
+                        if let Some(ti) = repeated(&stack) {
                             return Err(cycle_error(WHAT, ti));
                         }
                     }
@@ -717,6 +712,18 @@ impl Run<'_> {
             _ => outcome.map_err(|e| attach(e, frame.node())),
         }
     }
+}
+
+/// The type of a value that is on the stack twice (it contains itself, or a callback keeps
+/// re-creating it). A value's engine frame and its default descent frame are told apart.
+fn repeated(stack: &[Frame]) -> Option<TypeIndex> {
+    let key = |f: &Frame| {
+        let engine = matches!(f.kind, FrameKind::Pre { .. } | FrameKind::Post { .. });
+        f.node().as_object_ptr().map(|p| (p, engine))
+    };
+    let (p, _) = first_repeat(stack.iter().filter_map(key))?;
+    let frame = stack.iter().find(|f| f.node().as_object_ptr() == Some(p));
+    Some(frame.map_or(TypeIndex::OBJECT, |f| f.node().type_index()))
 }
 
 /// The address of a native hook.
