@@ -120,16 +120,18 @@ count_row() { # LABEL LIBDIR PROGRAM ROW
 if [ "$smoke" = 0 ]; then
     if command -v valgrind >/dev/null || ensure_apt valgrind; then
         echo "callgrind: instructions per operation"
-        for row in $("$out/capi_bench" --list 2>/dev/null || LD_LIBRARY_PATH="$ref_dir" "$out/capi_bench" --list); do
-            count_row capi-ref "$ref_dir" "$out/capi_bench" "$row"
-            count_row capi-ours "$our_dir" "$out/capi_bench" "$row"
-        done >>"$results/ir.tsv"
-        for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" --list); do
-            count_row native "$ref_dir" "$out/native_bench" "$row"
-        done >>"$results/ir.tsv"
-        for row in $("$our_dir/rust_rows" --list); do
-            count_row rust "" "$our_dir/rust_rows" "$row"
-        done >>"$results/ir.tsv"
+        {
+            for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/capi_bench" --list); do
+                count_row capi-ref "$ref_dir" "$out/capi_bench" "$row"
+                count_row capi-ours "$our_dir" "$out/capi_bench" "$row"
+            done
+            for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" --list); do
+                count_row native "$ref_dir" "$out/native_bench" "$row"
+            done
+            for row in $("$our_dir/rust_rows" --list); do
+                count_row rust "" "$our_dir/rust_rows" "$row"
+            done
+        } >"$results/ir.tsv"
     else
         skip "valgrind could not be installed: no instruction counts"
     fi
