@@ -121,6 +121,28 @@ any_seq! {
     List => "List", "ffi.List";
 }
 
+/// The untyped maps are the reference's `Map<Any, Any>` and `Dict<Any, Any>`.
+macro_rules! any_map {
+    ($($t:ty => $name:literal, $key:literal;)*) => {$(
+        impl TypeStr for $t {
+            fn type_str() -> Cow<'static, str> {
+                Cow::Borrowed(concat!($name, "<Any, Any>"))
+            }
+
+            fn type_schema() -> String {
+                String::from(concat!(
+                    r#"{"type":""#, $key, r#"","args":[{"type":"Any"},{"type":"Any"}]}"#
+                ))
+            }
+        }
+    )*};
+}
+
+any_map! {
+    crate::map::Map => "Map", "ffi.Map";
+    crate::map::Dict => "Dict", "ffi.Dict";
+}
+
 /// The parameter types of a typed function: a tuple of [`TypeStr`] types.
 pub trait ParamTypes {
     /// Each parameter's type string.
