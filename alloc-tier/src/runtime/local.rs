@@ -91,7 +91,7 @@ impl LocalState {
         let array = unsafe { &raw const (*kept.as_ptr()).array };
         // The old text is freed here, after the new one is in place: the previous pointer
         // is documented to be invalidated by this call.
-        let old = core::mem::replace(&mut self.backtrace.lock().0, Some(kept));
+        let old = self.backtrace.lock().0.replace(kept);
         drop(KeptBacktrace(old));
         array
     }
