@@ -9,6 +9,7 @@
 #   ensure_component C.. rustup component add, for components the active toolchain lacks
 #   ensure_nightly C...  a nightly toolchain with the given components
 #   ensure_venv          .venv at the repo root with the reference Python package
+#   ensure_wasmtime      wasmtime in that venv, and cargo's runner for wasm32-wasip1 set to it
 #
 # Every ensure_* returns non-zero (after printing why) when it cannot install, so the caller
 # decides whether that is fatal or a skip.
@@ -22,6 +23,8 @@ cd "$REPO_ROOT"
 TVM_FFI_PY_PACKAGE="apache-tvm-ffi"
 TVM_FFI_PY_VERSION="0.1.15.post2"
 VENV="$REPO_ROOT/.venv"
+# The wasm engine that runs wasm32 programs (ci/wasmtime-run.py) and hosts (examples/wasm).
+WASMTIME_PY_VERSION="50.0.1"
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 export DEBIAN_FRONTEND=noninteractive
@@ -137,4 +140,12 @@ ensure_venv() {
     fi
     run "$VENV/bin/pip" install -q "$TVM_FFI_PY_PACKAGE==$TVM_FFI_PY_VERSION" </dev/null || return 1
     _venv_ok
+}
+
+ensure_wasmtime() {
+    ensure_venv || return 1
+    if [ "$("$VENV/bin/python" -c "import importlib.metadata as m; print(m.version('wasmtime'))" 2>/dev/null)" != "$WASMTIME_PY_VERSION" ]; then
+        run "$VENV/bin/pip" install -q "wasmtime==$WASMTIME_PY_VERSION" </dev/null || return 1
+    fi
+    export CARGO_TARGET_WASM32_WASIP1_RUNNER="$VENV/bin/python $REPO_ROOT/ci/wasmtime-run.py"
 }

@@ -173,26 +173,36 @@ fn data_type_strings_both_ways() {
 
 static DELETED: AtomicUsize = AtomicUsize::new(0);
 
-/// A DLPack 1.x tensor over a leaked `[f32; 6]` of shape [2, 3].
+/// What a producer's tensor owns: its data and shape, freed by its deleter.
+struct Producer {
+    data: [f32; 6],
+    shape: [i64; 2],
+}
+
+/// A DLPack 1.x tensor over a `[f32; 6]` of shape [2, 3], freed by its deleter.
 fn managed_versioned() -> *mut DLManagedTensorVersioned {
-    let data = Box::leak(Box::new([1f32, 2., 3., 4., 5., 6.]));
-    let shape = Box::leak(Box::new([2i64, 3]));
+    let owned = Box::into_raw(Box::new(Producer { data: [1., 2., 3., 4., 5., 6.], shape: [2, 3] }));
     unsafe extern "C" fn deleter(m: *mut DLManagedTensorVersioned) {
         DELETED.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: made below with `Box::into_raw`; the arrays were leaked on purpose.
-        drop(unsafe { Box::from_raw(m) });
+        // SAFETY: made below with `Box::into_raw`, the context too; each freed once.
+        unsafe {
+            drop(Box::from_raw((*m).manager_ctx.cast::<Producer>()));
+            drop(Box::from_raw(m));
+        }
     }
+    // SAFETY: `owned` is a fresh allocation; its fields outlive the tensor (freed with it).
+    let (data, shape) = unsafe { ((*owned).data.as_mut_ptr(), (*owned).shape.as_mut_ptr()) };
     Box::into_raw(Box::new(DLManagedTensorVersioned {
         version: tvmffi_core::sys::DLPackVersion { major: 1, minor: 1 },
-        manager_ctx: ptr::null_mut(),
+        manager_ctx: owned.cast(),
         deleter: Some(deleter),
         flags: 0,
         dl_tensor: DLTensor {
-            data: data.as_mut_ptr().cast(),
+            data: data.cast(),
             device: Device::CPU.into(),
             ndim: 2,
             dtype: DataType::F32.as_raw(),
-            shape: shape.as_mut_ptr(),
+            shape,
             strides: ptr::null_mut(),
             byte_offset: 0,
         },

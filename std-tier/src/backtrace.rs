@@ -199,6 +199,7 @@ fn is_own_machinery(symbol: &str) -> bool {
 mod walk {
     use super::{Storage, Walk};
     use alloc::string::{String, ToString};
+    use alloc::sync::Arc;
     use alloc::vec::Vec;
 
     /// Walk the stack into `out`.
@@ -228,25 +229,100 @@ mod walk {
 
     /// Feed every symbol of `frame` (inlined callees first), as libbacktrace reports them.
     fn resolve(frame: &backtrace::Frame, out: &mut Storage) -> Walk {
-        let mut symbols: Vec<(Option<String>, Option<String>, i32)> = Vec::new();
+        let ip = frame.ip() as usize;
+        let symbols = cache::get_or_insert(ip, || symbols_of(frame));
+        for (name, file, line) in symbols.iter() {
+            if let Walk::Stop = out.frame(file.as_deref(), name, *line) {
+                return Walk::Stop;
+            }
+        }
+        Walk::Continue
+    }
+
+    /// The symbols at `frame` (inlined callees first): demangled name (or the address),
+    /// file and line.
+    fn symbols_of(frame: &backtrace::Frame) -> Symbols {
+        let mut symbols: Vec<(String, Option<String>, i32)> = Vec::new();
+        let address =
+            || alloc::format!("0x{:0width$x}", frame.ip() as usize, width = 2 * size_of::<usize>());
         backtrace::resolve_frame(frame, |symbol| {
-            let name = symbol.name().map(|n| alloc::format!("{n:#}"));
+            let name = symbol.name().map_or_else(address, |n| alloc::format!("{n:#}"));
             let file = symbol.filename().map(|f| f.to_string_lossy().to_string());
             let line = symbol.lineno().map_or(0, |l| i32::try_from(l).unwrap_or(i32::MAX));
             symbols.push((name, file, line));
         });
         if symbols.is_empty() {
-            symbols.push((None, None, 0));
+            symbols.push((address(), None, 0));
         }
-        for (name, file, line) in symbols {
-            let name = name.unwrap_or_else(|| {
-                alloc::format!("0x{:0width$x}", frame.ip() as usize, width = 2 * size_of::<usize>())
-            });
-            if let Walk::Stop = out.frame(file.as_deref(), &name, line) {
-                return Walk::Stop;
+        Arc::from(symbols)
+    }
+
+    type Symbols = Arc<[(String, Option<String>, i32)]>;
+
+    /// Resolved symbols by instruction address.
+    ///
+    /// Resolving a frame (a DWARF lookup, demangling, formatting) is most of the cost of a
+    /// backtrace, and errors tend to be raised from the same places again and again: with
+    /// the cache, raising an error costs about the unwinding alone (see `bench/`, error
+    /// row). An address only means the same code while no library has been unloaded, so
+    /// the cache is emptied whenever the dynamic loader's unload count moves (glibc's
+    /// `dlpi_subs`); without that counter (other platforms) nothing is cached.
+    mod cache {
+        use super::Symbols;
+        use std::collections::HashMap;
+        use std::sync::Mutex;
+
+        /// Entries kept at most; beyond that the cache starts over.
+        const CAPACITY: usize = 4096;
+
+        struct Cache {
+            unloads: u64,
+            symbols: HashMap<usize, Symbols>,
+        }
+
+        static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
+
+        pub(super) fn get_or_insert(ip: usize, resolve: impl FnOnce() -> Symbols) -> Symbols {
+            let Some(unloads) = unload_count() else {
+                return resolve();
+            };
+            let mut guard = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let cache = guard.get_or_insert_with(|| Cache { unloads, symbols: HashMap::new() });
+            if cache.unloads != unloads || cache.symbols.len() >= CAPACITY {
+                cache.symbols.clear();
+                cache.unloads = unloads;
             }
+            cache.symbols.entry(ip).or_insert_with(resolve).clone()
         }
-        Walk::Continue
+
+        /// How many libraries the dynamic loader has unloaded so far.
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        fn unload_count() -> Option<u64> {
+            unsafe extern "C" fn first(
+                info: *mut libc::dl_phdr_info,
+                size: libc::size_t,
+                data: *mut libc::c_void,
+            ) -> libc::c_int {
+                // `dlpi_subs` exists when the loader passes a structure that reaches it.
+                let needed = core::mem::offset_of!(libc::dl_phdr_info, dlpi_subs)
+                    + size_of::<libc::c_ulonglong>();
+                if size >= needed {
+                    // SAFETY: the loader passes a valid `info` of `size` bytes, and `data`
+                    // is the `Option<u64>` below.
+                    unsafe { *data.cast::<Option<u64>>() = Some((*info).dlpi_subs) };
+                }
+                1 // one object is enough: the counter is the same for all
+            }
+            let mut subs: Option<u64> = None;
+            // SAFETY: `first` only reads `info` and writes `subs`, which outlives the call.
+            unsafe { libc::dl_iterate_phdr(Some(first), (&raw mut subs).cast()) };
+            subs
+        }
+
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        fn unload_count() -> Option<u64> {
+            None
+        }
     }
 }
 

@@ -196,7 +196,7 @@ impl Error {
     /// reference to the whole cell: the backtrace field may change meanwhile.
     #[inline]
     fn raw_cell(&self) -> *mut TVMFFIErrorCell {
-        self.obj.payload().raw()
+        self.obj.payload().as_raw()
     }
 
     /// The kind, as bytes (C++ errors may hold any bytes).

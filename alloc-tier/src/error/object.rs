@@ -14,7 +14,6 @@
 
 use alloc::vec::Vec;
 use core::alloc::Layout;
-use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_void};
 
 use tvmffi_core::flags::BacktraceUpdateMode;
@@ -23,50 +22,7 @@ use tvmffi_core::{Object, ObjectHeader, ObjectRef, Payload, TypeIndex};
 
 use crate::heap;
 
-/// The payload every error object has after its header: the C `TVMFFIErrorCell`.
-///
-/// It sits in an [`UnsafeCell`] because `update_backtrace` rewrites the cell's `backtrace`
-/// in place while other references to the object exist. Everything else in the cell is
-/// written once, before the object is shared.
-#[repr(transparent)]
-pub struct ErrorCell(UnsafeCell<TVMFFIErrorCell>);
-
-/// An error object as any implementation lays it out: the header, then the cell.
-pub type ErrorObj = Object<ErrorCell>;
-
-// SAFETY: the cell's kind, message, cause and context are immutable once the object is
-// shared, and hold pointers into memory the object owns or strong references (atomically
-// counted). The backtrace is only rewritten under the rules `Error::update_backtrace`
-// enforces: under a lock for errors made here, and for foreign errors only by the sole owner.
-unsafe impl Send for ErrorCell {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for ErrorCell {}
-
-// SAFETY: `kTVMFFIError` objects are laid out as the header followed by a `TVMFFIErrorCell`
-// in every implementation (C++ `ErrorObj : Object, TVMFFIErrorCell`, and ours below), and
-// the reference reserves the index with no child slots, so no subclass layout exists.
-unsafe impl Payload for ErrorCell {
-    const TYPE_KEY: &'static str = "ffi.Error";
-
-    #[inline]
-    fn is_instance(type_index: TypeIndex) -> bool {
-        type_index == TypeIndex::ERROR
-    }
-}
-
-impl ErrorCell {
-    /// The C cell, for reads of its immutable fields and for the locked backtrace update.
-    #[inline]
-    pub(crate) fn raw(&self) -> *mut TVMFFIErrorCell {
-        self.0.get()
-    }
-}
-
-impl core::fmt::Debug for ErrorCell {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("ErrorCell { .. }")
-    }
-}
+pub use tvmffi_core::ffi_error::{ErrorCell, ErrorObj};
 
 /// The payload of the error objects this crate makes: the cell, then the backtrace buffer.
 ///
@@ -98,7 +54,8 @@ const _: () = {
 
 impl Drop for OwnedError {
     fn drop(&mut self) {
-        let cell = self.cell.0.get_mut();
+        // SAFETY: `&mut self`: the last reference is gone, nothing else reads the cell.
+        let cell = unsafe { &mut *self.cell.as_raw() };
         for handle in [cell.cause_chain, cell.extra_context] {
             // SAFETY: the cell owns one strong reference to each non-null handle.
             drop(unsafe { ObjectRef::<ObjectHeader>::from_raw(handle.cast::<TVMFFIObject>()) });
@@ -119,7 +76,7 @@ fn byte_array(data: *const u8, len: usize) -> TVMFFIByteArray {
 #[inline]
 pub(crate) fn is_ours(cell: &ErrorCell) -> bool {
     // SAFETY: `update_backtrace` is immutable after creation; a plain read of it.
-    let update = unsafe { (*cell.raw()).update_backtrace };
+    let update = unsafe { (*cell.as_raw()).update_backtrace };
     update.is_some_and(|f| core::ptr::fn_addr_eq(f, update_backtrace as UpdateFn))
 }
 
@@ -163,14 +120,14 @@ pub(crate) fn new_error(
             (tail, message_ptr)
         };
         OwnedError {
-            cell: ErrorCell(UnsafeCell::new(TVMFFIErrorCell {
+            cell: ErrorCell::new(TVMFFIErrorCell {
                 kind: byte_array(kind_ptr, kind.len()),
                 message: byte_array(message_ptr, message.len()),
                 backtrace: bt,
                 update_backtrace: Some(update_backtrace),
                 cause_chain: cause,
                 extra_context: extra,
-            })),
+            }),
             backtrace: spin::Mutex::new(buffer),
         }
     };
@@ -230,7 +187,7 @@ unsafe extern "C" fn update_backtrace(
     buffer.push(0);
     // SAFETY: the lock serialises every writer of the cell's backtrace (all go through
     // here), and only that field of the cell is written.
-    unsafe { (*owned.cell.raw()).backtrace = byte_array(buffer.as_ptr(), len) };
+    unsafe { (*owned.cell.as_raw()).backtrace = byte_array(buffer.as_ptr(), len) };
 }
 
 /// Layout mirror of the C++ `tvm::ffi::ErrorObj`, for the layout table: `Object<ErrorCell>`

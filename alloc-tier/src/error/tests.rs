@@ -13,7 +13,7 @@ use super::*;
 /// The cell as C reads it, through the object pointer.
 fn cell(e: &Error) -> tvmffi_core::sys::TVMFFIErrorCell {
     // SAFETY: a live error object; read while nobody updates it.
-    unsafe { e.as_object().payload().raw().read() }
+    unsafe { e.as_object().payload().as_raw().read() }
 }
 
 fn c_bytes(arr: TVMFFIByteArray) -> vec::Vec<u8> {
@@ -159,7 +159,7 @@ fn foreign_errors_update_only_when_unshared() {
     }
     let e = Error::new("E", "m");
     // SAFETY: test-only: swap the entry point so the object looks foreign.
-    unsafe { (*e.as_object().payload().raw()).update_backtrace = Some(foreign_update) };
+    unsafe { (*e.as_object().payload().as_raw()).update_backtrace = Some(foreign_update) };
     assert!(!object::is_ours(e.as_object().payload()));
     assert!(e.update_backtrace(b"x", BacktraceUpdateMode::REPLACE).is_ok());
     let clone = e.clone();

@@ -13,7 +13,7 @@ use alloc::string::String;
 use core::ffi::c_void;
 use core::marker::PhantomData;
 
-use tvmffi_core::error::ConversionErrorKind;
+use tvmffi_core::error::{ConversionError, ConversionErrorKind};
 use tvmffi_core::{Any, AnyView, DataType, Device, FromAnyView, ObjectRef, ObjectType};
 
 use super::{Boundary, Function, TypedReturn};
@@ -136,6 +136,8 @@ pub trait TypedClosure<Args, R>: Send + Sync + 'static {
     fn call_packed(&self, name: &str, args: &[AnyView<'_>]) -> Result<Any, Error>;
 }
 
+#[cold]
+#[inline(never)]
 pub(super) fn arg_count_error(name: &str, signature: String, expected: usize, got: usize) -> Error {
     Error::type_error(format!(
         "Mismatched number of arguments when calling: `{name}{signature}`. \
@@ -144,6 +146,7 @@ pub(super) fn arg_count_error(name: &str, signature: String, expected: usize, go
 }
 
 /// Convert argument `i`, with the reference's message on failure.
+#[inline]
 pub(super) fn arg<'v, T: FromAnyView<'v> + TypeStr>(
     args: &[AnyView<'v>],
     i: usize,
@@ -151,25 +154,36 @@ pub(super) fn arg<'v, T: FromAnyView<'v> + TypeStr>(
     signature: fn() -> String,
 ) -> Result<T, Error> {
     let view = args.get(i).copied().unwrap_or_default();
-    T::from_any_view(view).map_err(|e| {
-        if e.kind() == ConversionErrorKind::Mismatch {
-            Error::type_error(format!(
-                "Mismatched type on argument #{i} when calling: `{name}{}`. \
-                 Expected `{}` but got `{}`",
-                signature(),
-                T::type_str(),
-                T::mismatch_type_info(view),
-            ))
-        } else {
-            let base = Error::from(e);
-            let message = format!(
-                "Invalid value on argument #{i} when calling: `{name}{}`: {}",
-                signature(),
-                base.message()
-            );
-            Error::new(&base.kind(), message)
-        }
-    })
+    T::from_any_view(view).map_err(|e| arg_error::<T>(e, view, i, name, signature))
+}
+
+/// The error for argument `i`, out of line: the conversion above is on every call's path.
+#[cold]
+#[inline(never)]
+fn arg_error<'v, T: FromAnyView<'v> + TypeStr>(
+    e: ConversionError,
+    view: AnyView<'v>,
+    i: usize,
+    name: &str,
+    signature: fn() -> String,
+) -> Error {
+    if e.kind() == ConversionErrorKind::Mismatch {
+        Error::type_error(format!(
+            "Mismatched type on argument #{i} when calling: `{name}{}`. \
+             Expected `{}` but got `{}`",
+            signature(),
+            T::type_str(),
+            T::mismatch_type_info(view),
+        ))
+    } else {
+        let base = Error::from(e);
+        let message = format!(
+            "Invalid value on argument #{i} when calling: `{name}{}`: {}",
+            signature(),
+            base.message()
+        );
+        Error::new(&base.kind(), message)
+    }
 }
 
 macro_rules! typed_closure {

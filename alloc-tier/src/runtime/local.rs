@@ -3,6 +3,7 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::ptr::NonNull;
 
 use tvmffi_core::sys::{DLPackManagedTensorAllocator, TVMFFIByteArray, TVMFFIStreamHandle};
 
@@ -17,7 +18,9 @@ use super::ErrorSlot;
 pub struct LocalState {
     pub(crate) error: ErrorSlot,
     env: spin::Mutex<Env>,
-    backtrace: spin::Mutex<Option<Box<BacktraceText>>>,
+    /// The last backtrace handed out, as a raw allocation: C holds a pointer into it until
+    /// the next call, so it must not be moved or retagged as a unique `Box` meanwhile.
+    backtrace: spin::Mutex<KeptBacktrace>,
 }
 
 impl LocalState {
@@ -26,7 +29,7 @@ impl LocalState {
         Self {
             error: ErrorSlot::new(),
             env: spin::Mutex::new(Env { streams: Vec::new(), allocator: None }),
-            backtrace: spin::Mutex::new(None),
+            backtrace: spin::Mutex::new(KeptBacktrace(None)),
         }
     }
 
@@ -80,14 +83,16 @@ impl LocalState {
     /// Keep `text` as this thread's last backtrace and return a byte array over it, valid
     /// until the next call on this state (`TVMFFIBacktrace`'s lifetime rule).
     pub(crate) fn keep_backtrace(&self, text: Vec<u8>) -> *const TVMFFIByteArray {
-        let kept = Box::new(BacktraceText {
+        let kept = NonNull::from(Box::leak(Box::new(BacktraceText {
             array: TVMFFIByteArray { data: text.as_ptr().cast(), size: text.len() },
             _text: text,
-        });
-        let array = &raw const kept.array;
+        })));
+        // SAFETY: a live allocation; only a raw pointer to its field is taken.
+        let array = unsafe { &raw const (*kept.as_ptr()).array };
         // The old text is freed here, after the new one is in place: the previous pointer
         // is documented to be invalidated by this call.
-        drop(self.backtrace.lock().replace(kept));
+        let old = self.backtrace.lock().0.replace(kept);
+        drop(KeptBacktrace(old));
         array
     }
 }
@@ -112,6 +117,22 @@ struct Stream(TVMFFIStreamHandle);
 
 // SAFETY: the handle is only stored and returned, never used here.
 unsafe impl Send for Stream {}
+
+/// The kept backtrace, freed when replaced or when the state goes.
+#[derive(Debug, Default)]
+struct KeptBacktrace(Option<NonNull<BacktraceText>>);
+
+// SAFETY: owns its allocation; nothing in it is tied to a thread.
+unsafe impl Send for KeptBacktrace {}
+
+impl Drop for KeptBacktrace {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            // SAFETY: made by `Box::leak` in `keep_backtrace`, freed once, here.
+            drop(unsafe { Box::from_raw(p.as_ptr()) });
+        }
+    }
+}
 
 /// A backtrace's text and the byte array handed out over it.
 #[derive(Debug)]

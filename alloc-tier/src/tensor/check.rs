@@ -144,6 +144,11 @@ pub(super) fn extent(
             hi = hi.checked_add(reach).ok_or(TensorError::Overflow)?;
         }
     }
+    in_bytes(numel, lo, hi, dtype)
+}
+
+/// The [`Extent`] of `numel` elements reaching from element `lo` to element `hi`.
+fn in_bytes(numel: i64, lo: i64, hi: i64, dtype: DataType) -> Result<Extent, TensorError> {
     // Elements fit `i64`, so these products (at most 2^63 * 2^24) fit `i128`.
     let fit = |v: i128| i64::try_from(v).map_err(|_| TensorError::Overflow);
     fit(bytes_of(i128::from(numel), dtype))?;
@@ -165,6 +170,17 @@ pub(super) fn check_tensor(
 ) -> Result<Extent, TensorError> {
     check_dtype(dtype)?;
     let ext = extent(shape, strides, dtype)?;
+    check_placement(data, device, byte_offset, ext)
+}
+
+/// The checks of [`check_tensor`] that follow the extent: null data, and the addressed
+/// bytes fitting `int64_t` and (for plain addresses) the address space.
+fn check_placement(
+    data: *mut c_void,
+    device: Device,
+    byte_offset: u64,
+    ext: Extent,
+) -> Result<Extent, TensorError> {
     if ext.numel > 0 && data.is_null() {
         return Err(TensorError::NullData { numel: ext.numel });
     }
@@ -181,49 +197,151 @@ pub(super) fn check_tensor(
     Ok(ext)
 }
 
+/// Check the arrays of a C `DLTensor` where they are, without copying them: the same
+/// verdict as [`Dims::read`]. The common case (every extent positive, nothing near an
+/// overflow) takes one pass; anything else is decided by `Dims::read` itself.
+///
+/// Every tensor argument of a Rust kernel is checked here (`Tensor::from_object`), so
+/// this is on the path of each call from Python (see `bench/`).
+///
+/// # Safety
+///
+/// As [`Dims::read`].
+pub(super) unsafe fn check_in_place(dl: &DLTensor) -> Result<(), TensorError> {
+    let ndim = check_ndim(dl.ndim)?;
+    if ndim > 0 && dl.shape.is_null() {
+        return Err(TensorError::NullShape { ndim: dl.ndim });
+    }
+    let scan = || -> Option<(i64, i64, i64)> {
+        let (mut numel, mut lo, mut hi, mut compact) = (1i64, 0i64, 0i64, 1i64);
+        for i in (0..ndim).rev() {
+            // SAFETY: `i < ndim`; a non-null shape is readable for `ndim` values (caller).
+            let extent = unsafe { dl.shape.add(i).read_unaligned() };
+            if extent <= 0 {
+                return None;
+            }
+            let stride = if dl.strides.is_null() {
+                let s = compact;
+                compact = compact.checked_mul(extent)?;
+                s
+            } else {
+                // SAFETY: as for the shape.
+                unsafe { dl.strides.add(i).read_unaligned() }
+            };
+            numel = numel.checked_mul(extent)?;
+            let reach = (extent - 1).checked_mul(stride)?;
+            if reach < 0 {
+                lo = lo.checked_add(reach)?;
+            } else {
+                hi = hi.checked_add(reach)?;
+            }
+        }
+        Some((numel, lo, hi))
+    };
+    match scan() {
+        Some((numel, lo, hi)) => {
+            // `Dims::read`'s checks in its order: the dtype comes after the strides.
+            let dtype = DataType::from_raw(dl.dtype);
+            check_dtype(dtype)?;
+            let ext = in_bytes(numel, lo, hi, dtype)?;
+            check_placement(dl.data, Device::from_raw(dl.device), dl.byte_offset, ext).map(drop)
+        }
+        // SAFETY: forwarded.
+        None => unsafe { Dims::read(dl) }.map(drop),
+    }
+}
+
+/// Dimensions kept inline by [`Dims`]; tensors with more go to the heap. Six covers
+/// nearly every tensor in practice, and keeps `Dims` at 128 bytes of stack.
+const INLINE_NDIM: usize = 6;
+
 /// A tensor's extents then its strides, copied and checked.
+///
+/// Up to [`INLINE_NDIM`] dimensions live on the stack: every import, export and conversion
+/// of a tensor checks its metadata, and an allocation there used to cost more than the
+/// rest of the import (see `bench/`).
 pub(super) struct Dims {
-    buf: Vec<i64>,
+    buf: DimsBuf,
     pub extent: Extent,
+}
+
+/// The storage of [`Dims`]: `2 * ndim` values, extents first.
+enum DimsBuf {
+    Inline { ndim: usize, values: [i64; 2 * INLINE_NDIM] },
+    Heap(Vec<i64>),
+}
+
+impl DimsBuf {
+    /// `2 * ndim` zeros.
+    fn zeroed(ndim: usize) -> Self {
+        if ndim <= INLINE_NDIM {
+            Self::Inline { ndim, values: [0; 2 * INLINE_NDIM] }
+        } else {
+            Self::Heap(alloc::vec![0; 2 * ndim])
+        }
+    }
+
+    fn as_slice(&self) -> &[i64] {
+        match self {
+            Self::Inline { ndim, values } => values.get(..2 * ndim).unwrap_or(&[]),
+            Self::Heap(v) => v,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [i64] {
+        match self {
+            Self::Inline { ndim, values } => values.get_mut(..2 * *ndim).unwrap_or(&mut []),
+            Self::Heap(v) => v,
+        }
+    }
 }
 
 impl Dims {
     /// The extents.
     pub fn shape(&self) -> &[i64] {
-        &self.buf[..self.buf.len() / 2]
+        let all = self.buf.as_slice();
+        &all[..all.len() / 2]
     }
 
     /// The strides.
     pub fn strides(&self) -> &[i64] {
-        &self.buf[self.buf.len() / 2..]
+        let all = self.buf.as_slice();
+        &all[all.len() / 2..]
     }
 
     /// Copy `shape` and `strides` (compact row-major when `None`) and check the tensor.
     pub fn new(dl: &DLTensor, shape: &[i64], strides: Option<&[i64]>) -> Result<Self, TensorError> {
         let ndim = shape.len();
-        let mut buf = Vec::with_capacity(2 * ndim);
-        buf.extend_from_slice(shape);
-        match strides {
-            Some(s) if s.len() != ndim => {
-                return Err(TensorError::StridesLength { shape: ndim, strides: s.len() });
-            }
-            Some(s) => buf.extend_from_slice(s),
-            None => {
-                buf.resize(2 * ndim, 0);
-                let (shape, strides) = buf.split_at_mut(ndim);
-                compact_strides(shape, strides)?;
-            }
+        if let Some(s) = strides.filter(|s| s.len() != ndim) {
+            return Err(TensorError::StridesLength { shape: ndim, strides: s.len() });
         }
-        let mut dims = Self { buf, extent: Extent { numel: 0, lo: 0, hi: 0 } };
-        dims.extent = check_tensor(
+        // Built in place and returned once: moving it around costs more than checking it.
+        let mut dims = Self::zeroed(ndim);
+        let (shape_out, strides_out) = dims.buf.as_mut_slice().split_at_mut(ndim);
+        shape_out.copy_from_slice(shape);
+        match strides {
+            Some(s) => strides_out.copy_from_slice(s),
+            None => compact_strides(shape_out, strides_out)?,
+        }
+        dims.extent = dims.check(dl)?;
+        Ok(dims)
+    }
+
+    #[inline]
+    fn zeroed(ndim: usize) -> Self {
+        Self { buf: DimsBuf::zeroed(ndim), extent: Extent { numel: 0, lo: 0, hi: 0 } }
+    }
+
+    /// Check `dl`'s data, device, dtype and byte offset against these dimensions.
+    fn check(&self, dl: &DLTensor) -> Result<Extent, TensorError> {
+        check_tensor(
             dl.data,
             Device::from_raw(dl.device),
             DataType::from_raw(dl.dtype),
             dl.byte_offset,
-            dims.shape(),
-            dims.strides(),
-        )?;
-        Ok(dims)
+            self.shape(),
+            self.strides(),
+        )
     }
 
     /// Copy and check the arrays of a C `DLTensor`.
@@ -232,18 +350,28 @@ impl Dims {
     ///
     /// Where `dl.ndim` is in `1..=MAX_NDIM` and `dl.shape` (or `dl.strides`) is not null,
     /// it is readable for `ndim` values (no alignment needed).
+    #[inline]
     pub unsafe fn read(dl: &DLTensor) -> Result<Self, TensorError> {
         let ndim = check_ndim(dl.ndim)?;
         if ndim > 0 && dl.shape.is_null() {
             return Err(TensorError::NullShape { ndim: dl.ndim });
         }
-        let copy = |p: *const i64| -> Vec<i64> {
-            // SAFETY: non-null arrays are readable for `ndim` values (caller).
-            (0..ndim).map(|i| unsafe { p.add(i).read_unaligned() }).collect()
+        let mut dims = Self::zeroed(ndim);
+        let (shape, strides) = dims.buf.as_mut_slice().split_at_mut(ndim);
+        let copy = |p: *const i64, out: &mut [i64]| {
+            for (i, slot) in out.iter_mut().enumerate() {
+                // SAFETY: non-null arrays are readable for `ndim` values (caller).
+                *slot = unsafe { p.add(i).read_unaligned() };
+            }
         };
-        let shape = copy(dl.shape);
-        let strides = if dl.strides.is_null() || ndim == 0 { None } else { Some(copy(dl.strides)) };
-        Self::new(dl, &shape, strides.as_deref())
+        copy(dl.shape, shape);
+        if dl.strides.is_null() || ndim == 0 {
+            compact_strides(shape, strides)?;
+        } else {
+            copy(dl.strides, strides);
+        }
+        dims.extent = dims.check(dl)?;
+        Ok(dims)
     }
 }
 
@@ -318,5 +446,52 @@ mod tests {
         let void = DataType::new(DataTypeCode::OPAQUE_HANDLE, 0, 0);
         assert_eq!(check_dtype(void), Err(TensorError::EmptyDataType(void)));
         assert!(check_dtype(DataType::F32.with_lanes(0)).is_err());
+    }
+
+    #[test]
+    fn in_place_check_agrees_with_the_copying_one() {
+        let mut data = [0u8; 64];
+        let shapes: [&[i64]; 9] = [
+            &[],
+            &[4],
+            &[2, 3],
+            &[0, 5],
+            &[3, -1],
+            &[1 << 40, 1 << 40],
+            &[1 << 62],
+            &[7, 1, 9],
+            &[i64::MAX, 2],
+        ];
+        let strides: [Option<&[i64]>; 4] =
+            [None, Some(&[1, 1, 1]), Some(&[-2, 5, i64::MAX]), Some(&[0, 0, 0])];
+        let dtypes = [DataType::F32, DataType::new(DataTypeCode(60), 8, 1)];
+        for shape in shapes {
+            for s in strides {
+                for dtype in dtypes {
+                    for data in [data.as_mut_ptr().cast::<c_void>(), core::ptr::null_mut()] {
+                        let mut shape_v = shape.to_vec();
+                        let mut strides_v = s.map(|s| s[..shape.len().min(s.len())].to_vec());
+                        if strides_v.as_ref().is_some_and(|v| v.len() != shape.len()) {
+                            continue;
+                        }
+                        let dl = DLTensor {
+                            data,
+                            device: Device::CPU.as_raw(),
+                            ndim: shape.len() as i32,
+                            dtype: dtype.as_raw(),
+                            shape: shape_v.as_mut_ptr(),
+                            strides: strides_v
+                                .as_mut()
+                                .map_or(core::ptr::null_mut(), |v| v.as_mut_ptr()),
+                            byte_offset: 0,
+                        };
+                        // SAFETY: the arrays hold `ndim` values.
+                        let (copied, in_place) =
+                            unsafe { (Dims::read(&dl).map(drop), check_in_place(&dl)) };
+                        assert_eq!(copied, in_place, "{shape:?} {s:?} {dtype:?} {data:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -128,7 +128,7 @@ impl Tensor {
         }
         // SAFETY: a live tensor object's arrays are readable for `ndim` values (the C++
         // class invariant) where `ndim` is in range and the pointer is not null.
-        unsafe { check::Dims::read(dl) }?;
+        unsafe { check::check_in_place(dl) }?;
         Ok(Self { obj })
     }
 

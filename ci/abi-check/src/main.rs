@@ -4,8 +4,9 @@
 //!
 //! Each number in the generated file is what Rust really laid out on the target this
 //! program was built for, so build it for the target whose layout you want to check and
-//! compile its output with a C compiler for the same target (see `ci/abi-check.sh`). The C
-//! compile fails on the first mismatch; when it compiles, the program prints the count.
+//! compile its output with a C compiler for the same target (see `ci/abi-check.sh`; for
+//! wasm32 it runs as a `wasm32-wasip1` program under wasmtime). The C compile fails on the
+//! first mismatch; when it compiles, the program prints the count.
 
 use tvmffi_core::CLayout;
 use tvmffi_core::sys::{CONSTANTS, LAYOUTS};
@@ -107,19 +108,34 @@ fn cpp_main() {
     println!();
     let mut checks = 0usize;
     let core_layouts = tvmffi_core::object::CPP_LAYOUTS.iter();
-    for layout in core_layouts.chain(tvmffi_alloc::LAYOUTS.iter().copied().flatten()) {
-        checks += print_cpp_layout(layout);
+    let layouts = core_layouts.chain(tvmffi_alloc::LAYOUTS.iter().copied().flatten());
+    for (index, layout) in layouts.enumerate() {
+        checks += print_cpp_layout(index, layout);
     }
     println!("// {checks} static asserts");
 }
 
-fn print_cpp_layout(layout: &CLayout) -> usize {
+/// Prints the asserts of one class. A field written `Base::field` (a base's member hidden
+/// by a member function of the same name) is reached through a probe class whose
+/// `using Base::field;` unhides it: GCC takes the qualified name in `offsetof`, Clang
+/// takes only plain names. A probe adds no members, so the base's fields stay in place.
+fn print_cpp_layout(index: usize, layout: &CLayout) -> usize {
     let ty = layout.c_name;
+    let qualified: Vec<&str> =
+        layout.fields.iter().map(|&(f, _)| f).filter(|f| f.contains("::")).collect();
+    let probe = format!("AbiCheckProbe{index}");
+    if !qualified.is_empty() {
+        let usings: String = qualified.iter().map(|f| format!(" using {f};")).collect();
+        println!("struct {probe} : {ty} {{{usings} }};");
+    }
     let mut checks = vec![
         format!("sizeof({ty}) == {}", layout.size),
         format!("alignof({ty}) == {}", layout.align),
     ];
-    checks.extend(layout.fields.iter().map(|(f, off)| format!("offsetof({ty}, {f}) == {off}")));
+    checks.extend(layout.fields.iter().map(|&(f, off)| match f.rsplit_once("::") {
+        Some((_, name)) => format!("offsetof({probe}, {name}) == {off}"),
+        None => format!("offsetof({ty}, {f}) == {off}"),
+    }));
     for expr in &checks {
         println!("static_assert({expr}, \"Rust says {expr}\");");
     }

@@ -141,12 +141,24 @@ impl ObjectHeader {
     }
 
     /// Add a strong reference. The caller must already hold one.
+    ///
+    /// # Panics
+    ///
+    /// When the strong count overflows (2^32 - 1 references held at once), as `Arc` does.
     #[inline]
     pub fn inc_ref(&self) {
-        let old = self.counter().fetch_add(STRONG_ONE, Ordering::Relaxed);
-        if old & COUNT_MASK == COUNT_MASK {
+        if !self.try_inc_ref() {
             count_overflow();
         }
+    }
+
+    /// Add a strong reference, returning false when the strong count overflowed instead of
+    /// panicking (for callers that report errors as values, such as the C API). After an
+    /// overflow the counter is corrupt: the object must be leaked, never released.
+    #[inline]
+    pub fn try_inc_ref(&self) -> bool {
+        let old = self.counter().fetch_add(STRONG_ONE, Ordering::Relaxed);
+        old & COUNT_MASK != COUNT_MASK
     }
 
     /// Add a weak reference. The caller must hold a strong or a weak reference.

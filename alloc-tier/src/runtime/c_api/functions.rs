@@ -73,8 +73,34 @@ pub unsafe fn call<R: Runtime>(
     num_args: i32,
     result: *mut TVMFFIAny,
 ) -> c_int {
+    // The fast path is the reference's tail call plus three checks; everything that
+    // builds an error is out of line, so this needs no stack frame (see `bench/`).
+    if !func.is_null() && !result.is_null() {
+        // SAFETY: a live object (caller).
+        let header = unsafe { &*func.cast::<ObjectHeader>() };
+        if header.type_index() == TypeIndex::FUNCTION {
+            // SAFETY: a function object starts with the header and the function cell.
+            if let Some(safe_call) = unsafe { &*func.cast::<FunctionObj>() }.payload().safe_call {
+                // SAFETY: the convention, with the object as its own handle; the rest is
+                // the caller's.
+                return unsafe { safe_call(func, args, num_args, result) };
+            }
+        }
+    }
+    // SAFETY: the caller's promise, forwarded.
+    unsafe { call_refused::<R>(func, result) }
+}
+
+/// Why `TVMFFIFunctionCall` cannot call `func`, raised.
+///
+/// # Safety
+///
+/// `func` is null or a live object.
+#[cold]
+#[inline(never)]
+unsafe fn call_refused<R: Runtime>(func: TVMFFIObjectHandle, result: *mut TVMFFIAny) -> c_int {
     const FUNC: &str = "TVMFFIFunctionCall";
-    let safe_call = (|| {
+    guard::<R>(|| {
         // SAFETY: a live object (caller).
         let header = unsafe { arg(func.cast::<ObjectHeader>().cast_const(), FUNC, "func")? };
         if header.type_index() != TypeIndex::FUNCTION {
@@ -84,15 +110,8 @@ pub unsafe fn call<R: Runtime>(
             )));
         }
         out(result, FUNC, "result")?;
-        // SAFETY: a function object starts with the header and the function cell.
-        let cell = unsafe { &*func.cast::<FunctionObj>() }.payload().safe_call;
-        cell.ok_or_else(|| Error::value_error(format!("{FUNC}: the function has no safe_call")))
-    })();
-    match safe_call {
-        // SAFETY: the convention, with the object as its own handle; the rest is the caller's.
-        Ok(safe_call) => unsafe { safe_call(func, args, num_args, result) },
-        Err(e) => guard::<R>(|| Err(e)),
-    }
+        Err(Error::value_error(format!("{FUNC}: the function has no safe_call")))
+    })
 }
 
 /// A function object handle as a `Function`, taking a new reference.

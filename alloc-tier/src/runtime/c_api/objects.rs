@@ -37,12 +37,23 @@ pub unsafe fn get_version<R: Runtime>(out_version: *mut TVMFFIVersion) {
 ///
 /// `obj` is null or a live object on which the caller holds a reference.
 pub unsafe fn inc_ref<R: Runtime>(obj: TVMFFIObjectHandle) -> c_int {
-    guard::<R>(|| {
-        let obj = NonNull::new(obj.cast::<ObjectHeader>())
-            .ok_or_else(|| null("TVMFFIObjectIncRef", "obj"))?;
+    // The fast path is one atomic add; errors are built out of line (see `bench/`).
+    match NonNull::new(obj.cast::<ObjectHeader>()) {
         // SAFETY: a live object (caller).
-        unsafe { obj.as_ref() }.inc_ref();
-        Ok(())
+        Some(header) if unsafe { header.as_ref() }.try_inc_ref() => 0,
+        header => inc_ref_refused::<R>(header.is_none()),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn inc_ref_refused<R: Runtime>(null_handle: bool) -> c_int {
+    guard::<R>(|| {
+        Err(if null_handle {
+            null("TVMFFIObjectIncRef", "obj")
+        } else {
+            Error::runtime_error("TVMFFIObjectIncRef: the reference count overflowed")
+        })
     })
 }
 

@@ -7,7 +7,7 @@
 //! (`TVMFFITypeGetOrAllocIndex`, as the reference's `TVM_FFI_DECLARE_OBJECT_INFO` does),
 //! under a parent type, and the allocated index is cached in a [`TypeIndexCache`]. Objects
 //! are made with [`new_object`] and are ordinary `Object<T>`s: `ObjectRef<Object<T>>`,
-//! stored in [`Any`], read back with `view.get::<ObjectRef<Object<T>>>()`.
+//! stored in [`Any`](tvmffi_core::Any), read back with `view.get::<ObjectRef<Object<T>>>()`.
 //!
 //! [`is_instance`] answers "is an object of index `i` a `T`?" as the reference's
 //! `IsObjectInstance` does: the type's own index and its reserved child slots first, then
@@ -45,22 +45,42 @@
 //! # }
 //! ```
 //!
+//! # Reflection
+//!
+//! [`Reflect`] registers what the reference's `refl::ObjectDef<T>` registers for a C++
+//! type: metadata, fields ([`field!`](crate::field!), [`FieldCell`] for writable ones),
+//! methods and type attributes, so that C++, Python and the built-in algorithms
+//! (`ffi.ReprPrint`, `ffi.DeepCopy`, ...) see a Rust type as they see a C++ one. [`info`]
+//! reads any registered type's reflection back, whoever defined it.
+//!
 //! # Opaque objects
 //!
 //! [`OpaqueObject`] is `TVMFFIObjectCreateOpaque`: an object holding a foreign handle (a
 //! Python object, say) and the deleter that releases it.
 
+mod cell;
+mod field;
+pub mod info;
+mod opaque;
+mod reflect;
+// The getters and setters raise errors through the C API, which needs a runtime.
+#[cfg(all(test, feature = "runtime"))]
+mod tests;
+
 use alloc::format;
 use alloc::string::String;
-use core::ffi::c_void;
 
-use tvmffi_core::sys::{TVMFFIByteArray, TVMFFIOpaqueObjectCell, TVMFFITypeInfo, api};
-use tvmffi_core::{
-    Any, AnyView, ConversionError, FromAnyView, Object, ObjectRef, Payload, TypeIndex,
-};
+use tvmffi_core::sys::{TVMFFIByteArray, TVMFFITypeInfo, api};
+use tvmffi_core::{Object, ObjectRef, Payload, TypeIndex};
 
 use crate::error::Error;
 use crate::heap;
+use crate::runtime::TypeTable;
+
+pub use cell::FieldCell;
+pub use field::{Field, FieldStorage, FieldType, Info, MetaValue};
+pub use opaque::{OpaqueCell, OpaqueObject};
+pub use reflect::{INIT, Reflect};
 
 /// The cached type index of one Rust-defined type: empty until the first use registers it.
 pub struct TypeIndexCache(spin::Once<i32>);
@@ -92,6 +112,10 @@ pub trait TypeAncestor {
     const FINAL: bool;
     /// Its runtime type index (registering it if needed).
     fn ancestor_index() -> Result<TypeIndex, Error>;
+
+    /// Its index in `types`, registering it there if needed (for built-in types registered
+    /// at the runtime's start-up, see [`Reflect::register_into`]).
+    fn index_in(types: &mut TypeTable) -> Result<TypeIndex, Error>;
 }
 
 /// `ffi.Object`, the root of all object types.
@@ -103,6 +127,10 @@ impl TypeAncestor for ObjectRoot {
     const FINAL: bool = false;
 
     fn ancestor_index() -> Result<TypeIndex, Error> {
+        Ok(TypeIndex::OBJECT)
+    }
+
+    fn index_in(_types: &mut TypeTable) -> Result<TypeIndex, Error> {
         Ok(TypeIndex::OBJECT)
     }
 }
@@ -141,6 +169,10 @@ impl<T: ObjectDef> TypeAncestor for T {
 
     fn ancestor_index() -> Result<TypeIndex, Error> {
         type_index::<T>()
+    }
+
+    fn index_in(types: &mut TypeTable) -> Result<TypeIndex, Error> {
+        reflect::table_index::<T>(types)
     }
 }
 
@@ -248,17 +280,23 @@ fn register<T: ObjectDef>() -> Result<TypeIndex, Error> {
             Error::runtime_error(format!("type `{}` could not be registered", T::TYPE_KEY))
         }));
     }
-    // The key may have been registered before, by someone else: make sure it sits where this
-    // definition says, under the same parent.
     let info = type_info(TypeIndex(index))
         .ok_or_else(|| Error::runtime_error(format!("no type info for `{}`", T::TYPE_KEY)))?;
+    check_place::<T>(info, parent)?;
+    Ok(TypeIndex(index))
+}
+
+/// The key may have been registered before, by someone else: make sure it sits where `T`'s
+/// definition says, under the same parent.
+fn check_place<T: ObjectDef>(info: &TVMFFITypeInfo, parent: TypeIndex) -> Result<(), Error> {
+    let depth = <T as TypeAncestor>::DEPTH;
     if info.type_depth != depth || ancestor(info, depth - 1) != Some(parent) {
         return Err(Error::type_error(format!(
             "type `{}` is already registered with another parent or depth",
             T::TYPE_KEY
         )));
     }
-    Ok(TypeIndex(index))
+    Ok(())
 }
 
 /// The runtime's type information of `index` (`TVMFFIGetTypeInfo`).
@@ -321,133 +359,4 @@ pub fn type_key(index: TypeIndex) -> String {
         }
     }
     format!("{index}")
-}
-
-/// The payload of every opaque object: `TVMFFIOpaqueObjectCell`, the foreign handle.
-#[repr(transparent)]
-#[derive(Debug)]
-pub struct OpaqueCell(TVMFFIOpaqueObjectCell);
-
-// SAFETY: the handle is an opaque pointer this crate never dereferences; whoever created
-// the object vouched that it may be shared and released on any thread.
-unsafe impl Send for OpaqueCell {}
-// SAFETY: as for `Send`; the cell is immutable.
-unsafe impl Sync for OpaqueCell {}
-
-// SAFETY: opaque objects are laid out as the header followed by `TVMFFIOpaqueObjectCell`
-// in every implementation (the reference's `OpaqueObjectImpl`, and ours).
-unsafe impl Payload for OpaqueCell {
-    const TYPE_KEY: &'static str = "ffi.OpaquePyObject";
-
-    #[inline]
-    fn is_instance(type_index: TypeIndex) -> bool {
-        type_index == TypeIndex::OPAQUE_PY_OBJECT
-    }
-}
-
-/// Our opaque objects: the cell, then the deleter of the handle.
-#[repr(C)]
-struct OwnedOpaque {
-    cell: OpaqueCell,
-    deleter: Option<unsafe extern "C" fn(handle: *mut c_void)>,
-}
-
-// SAFETY: private; allocated only with `kTVMFFIOpaquePyObject` and never viewed as this
-// type except by its own deleter.
-unsafe impl Payload for OwnedOpaque {
-    const TYPE_KEY: &'static str = "ffi.OpaquePyObject";
-
-    #[inline]
-    fn is_instance(type_index: TypeIndex) -> bool {
-        type_index == TypeIndex::OPAQUE_PY_OBJECT
-    }
-}
-
-impl Drop for OwnedOpaque {
-    fn drop(&mut self) {
-        if let Some(deleter) = self.deleter {
-            // SAFETY: the creator handed the handle over with this deleter, to run once.
-            unsafe { deleter(self.cell.0.handle) };
-        }
-    }
-}
-
-/// An opaque object (`TVMFFIObjectCreateOpaque`): a foreign handle that the object owns.
-///
-/// ```
-/// use tvmffi_alloc::object_type::OpaqueObject;
-/// use tvmffi_core::TypeIndex;
-///
-/// let mut token = 7u8;
-/// let p: *mut u8 = &mut token;
-/// // SAFETY: no deleter; the handle is only compared, never dereferenced.
-/// let obj = unsafe { OpaqueObject::new(TypeIndex::OPAQUE_PY_OBJECT, p.cast(), None) }.unwrap();
-/// assert_eq!(obj.handle(), p.cast());
-/// ```
-#[derive(Clone, Debug)]
-pub struct OpaqueObject {
-    obj: ObjectRef<Object<OpaqueCell>>,
-}
-
-impl OpaqueObject {
-    /// An opaque object of `type_index` owning `handle`, released with `deleter` when the
-    /// object dies. As in the reference, `type_index` must be `kTVMFFIOpaquePyObject`; any
-    /// other is a `RuntimeError`.
-    ///
-    /// # Safety
-    ///
-    /// `deleter` (if any) may be called once with `handle`, from any thread, when the last
-    /// reference goes; `handle` may be shared across threads.
-    pub unsafe fn new(
-        type_index: TypeIndex,
-        handle: *mut c_void,
-        deleter: Option<unsafe extern "C" fn(handle: *mut c_void)>,
-    ) -> Result<Self, Error> {
-        if type_index != TypeIndex::OPAQUE_PY_OBJECT {
-            return Err(Error::runtime_error("Only kTVMFFIOpaquePyObject is supported for now"));
-        }
-        let payload = OwnedOpaque { cell: OpaqueCell(TVMFFIOpaqueObjectCell { handle }), deleter };
-        let raw = heap::new_object(type_index, payload).into_raw();
-        // SAFETY: never null (it came from an `ObjectRef`); the strong reference moves over,
-        // and the object starts with `Object<OpaqueCell>` (`OwnedOpaque` is `repr(C)`).
-        let obj = unsafe { ObjectRef::from_raw(raw).unwrap_unchecked() };
-        Ok(Self { obj })
-    }
-
-    /// The foreign handle.
-    #[inline]
-    pub fn handle(&self) -> *mut c_void {
-        self.obj.0.handle
-    }
-
-    /// The object reference.
-    #[inline]
-    pub fn as_object(&self) -> &ObjectRef<Object<OpaqueCell>> {
-        &self.obj
-    }
-
-    /// Give up the wrapper for the object reference.
-    #[inline]
-    pub fn into_object(self) -> ObjectRef<Object<OpaqueCell>> {
-        self.obj
-    }
-}
-
-impl From<OpaqueObject> for Any {
-    fn from(o: OpaqueObject) -> Self {
-        Any::from(o.obj)
-    }
-}
-
-impl<'a> From<&'a OpaqueObject> for AnyView<'a> {
-    fn from(o: &'a OpaqueObject) -> Self {
-        AnyView::from(&o.obj)
-    }
-}
-
-impl<'a> FromAnyView<'a> for OpaqueObject {
-    /// An opaque object (a new reference to it), whoever made it.
-    fn from_any_view(view: AnyView<'a>) -> Result<Self, ConversionError> {
-        ObjectRef::<Object<OpaqueCell>>::from_any_view(view).map(|obj| Self { obj })
-    }
 }
