@@ -16,7 +16,6 @@ use super::equal::{Items, MapLike};
 use super::path::{AccessPath, AccessStep};
 use super::reflect::{TypeCache, field_name, get_field};
 use crate::error::Error;
-use crate::object_type::{self, ObjectRoot};
 use crate::seq::{List, ListObj};
 
 /// The payload of an `ffi.VisitErrorContext` object (`VisitErrorContextObj`).
@@ -28,14 +27,27 @@ pub struct VisitErrorContextObj {
     pub prev_error_context: Option<ObjectRef>,
 }
 
-crate::object_type! {
+impl Default for VisitErrorContextObj {
+    /// An empty trail (`VisitErrorContextObj()`).
+    fn default() -> Self {
+        Self { reverse_visit_pattern: List::new().into_object(), prev_error_context: None }
+    }
+}
+
+impl Clone for VisitErrorContextObj {
+    /// A copy sharing the trail list (the reference's copy constructor).
+    fn clone(&self) -> Self {
+        Self {
+            reverse_visit_pattern: self.reverse_visit_pattern.clone(),
+            prev_error_context: self.prev_error_context.clone(),
+        }
+    }
+}
+
+super::support::builtin_type! {
     // SAFETY: the reference's key; the payload is `VisitErrorContextObj`'s layout (asserted in
     // `LAYOUTS`), and the type is final.
-    unsafe impl ObjectDef for VisitErrorContextObj {
-        type_key = "ffi.VisitErrorContext";
-        parent = ObjectRoot;
-        is_final = true;
-    }
+    unsafe impl for VisitErrorContextObj { type_key = "ffi.VisitErrorContext"; is_final = true; }
 }
 
 #[repr(C)]
@@ -105,6 +117,12 @@ impl<'a> FromAnyView<'a> for VisitErrorContext {
     }
 }
 
+impl crate::function::TypeStr for VisitErrorContext {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("ffi.VisitErrorContext")
+    }
+}
+
 impl From<VisitErrorContext> for Any {
     fn from(c: VisitErrorContext) -> Self {
         Any::from(c.obj)
@@ -130,7 +148,7 @@ pub(crate) fn attach(err: Error, node: AnyView<'_>) -> Error {
         reverse_visit_pattern: list.into_object(),
         prev_error_context: prev,
     };
-    match object_type::new_object(ctx) {
+    match crate::structural::support::new_object(ctx) {
         Ok(obj) => err.with_extra_context(obj.upcast()),
         // The context type cannot be registered: keep the error as it is.
         Err(_) => err,

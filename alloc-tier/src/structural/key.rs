@@ -10,11 +10,11 @@ use tvmffi_core::{Any, AnyView, FromAnyView, Object, ObjectRef};
 
 use super::{Options, structural_equal, structural_hash};
 use crate::error::Error;
-use crate::object_type::{self, ObjectRoot};
+use crate::object_type;
 
 /// The payload of an `ffi.StructuralKey` object (`StructuralKeyObj`).
 #[repr(C)]
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct StructuralKeyObj {
     /// The value.
     pub key: Any,
@@ -22,14 +22,10 @@ pub struct StructuralKeyObj {
     pub hash_i64: i64,
 }
 
-crate::object_type! {
+super::support::builtin_type! {
     // SAFETY: the reference's key; the payload is `StructuralKeyObj`'s layout (asserted in
     // `LAYOUTS`), and the type is final.
-    unsafe impl ObjectDef for StructuralKeyObj {
-        type_key = "ffi.StructuralKey";
-        parent = ObjectRoot;
-        is_final = true;
-    }
+    unsafe impl for StructuralKeyObj { type_key = "ffi.StructuralKey"; is_final = true; }
 }
 
 #[repr(C)]
@@ -75,7 +71,9 @@ impl StructuralKey {
     /// A key for `key`, hashed with the default [`Options`].
     pub fn new(key: Any) -> Result<Self, Error> {
         let hash_i64 = structural_hash(key.view(), Options::default())? as i64;
-        Ok(Self { obj: object_type::new_object(StructuralKeyObj { key, hash_i64 })? })
+        Ok(Self {
+            obj: crate::structural::support::new_object(StructuralKeyObj { key, hash_i64 })?,
+        })
     }
 
     /// The value.
@@ -102,6 +100,12 @@ impl StructuralKey {
     /// The object reference.
     pub fn as_object(&self) -> &ObjectRef<Object<StructuralKeyObj>> {
         &self.obj
+    }
+}
+
+impl crate::function::TypeStr for StructuralKey {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("ffi.StructuralKey")
     }
 }
 

@@ -25,7 +25,7 @@ use core::fmt;
 use tvmffi_core::{Any, AnyView, Object, ObjectRef, TypeIndex};
 
 use crate::error::Error;
-use crate::object_type::{self, ObjectRoot};
+use crate::object_type;
 use crate::structural::support::text_of;
 
 /// What an [`AccessStep`] does (the reference's `AccessKind`): an open set of C integers.
@@ -49,6 +49,24 @@ impl AccessKind {
     pub const MAP_ITEM_MISSING: Self = Self(5);
 }
 
+impl crate::function::TypeStr for AccessKind {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("int")
+    }
+}
+
+impl crate::object_type::FieldType for AccessKind {
+    const STATIC_TYPE_INDEX: TypeIndex = TypeIndex::INT;
+
+    fn get_any(&self) -> Any {
+        Any::from(self.0)
+    }
+
+    fn from_view(view: AnyView<'_>) -> Result<Self, Error> {
+        crate::typed::cast::<i32>(view).map(Self)
+    }
+}
+
 impl fmt::Debug for AccessKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match *self {
@@ -66,7 +84,7 @@ impl fmt::Debug for AccessKind {
 
 /// The payload of an `ffi.reflection.AccessStep` object (`AccessStepObj`).
 #[repr(C)]
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct AccessStepObj {
     /// The kind of step.
     pub kind: AccessKind,
@@ -74,19 +92,16 @@ pub struct AccessStepObj {
     pub key: Any,
 }
 
-crate::object_type! {
+super::support::builtin_type! {
     // SAFETY: the reference's key; `AccessStepObj` is `AccessStepObj`'s layout (asserted in
     // `LAYOUTS` and by `ci/abi-check`), and the type is final.
-    unsafe impl ObjectDef for AccessStepObj {
-        type_key = "ffi.reflection.AccessStep";
-        parent = ObjectRoot;
-        is_final = true;
-    }
+    unsafe impl for AccessStepObj { type_key = "ffi.reflection.AccessStep"; is_final = true; }
 }
 
-/// The payload of an `ffi.reflection.AccessPath` object (`AccessPathObj`).
+/// The payload of an `ffi.reflection.AccessPath` object (`AccessPathObj`); the default is
+/// the root.
 #[repr(C)]
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct AccessPathObj {
     /// The path without its last step; `None` at the root.
     pub parent: Option<ObjectRef>,
@@ -120,13 +135,9 @@ impl Drop for AccessPathObj {
     }
 }
 
-crate::object_type! {
+super::support::builtin_type! {
     // SAFETY: as for `AccessStepObj`.
-    unsafe impl ObjectDef for AccessPathObj {
-        type_key = "ffi.reflection.AccessPath";
-        parent = ObjectRoot;
-        is_final = true;
-    }
+    unsafe impl for AccessPathObj { type_key = "ffi.reflection.AccessPath"; is_final = true; }
 }
 
 tvmffi_core::c_layout! {
@@ -170,7 +181,7 @@ pub struct AccessStep {
 impl AccessStep {
     /// A step of `kind` with `key`.
     pub fn new(kind: AccessKind, key: Any) -> Result<Self, Error> {
-        Ok(Self { obj: object_type::new_object(AccessStepObj { kind, key })? })
+        Ok(Self { obj: crate::structural::support::new_object(AccessStepObj { kind, key })? })
     }
 
     /// The step to field `name`.
@@ -309,13 +320,17 @@ impl AccessPath {
     /// The root: no steps. Fails only when the path type cannot be registered with the
     /// runtime (ours registers it at start-up, the reference's in its own library).
     pub fn root() -> Result<Self, Error> {
-        let obj = object_type::new_object(AccessPathObj { parent: None, step: None, depth: 0 })?;
+        let obj = crate::structural::support::new_object(AccessPathObj {
+            parent: None,
+            step: None,
+            depth: 0,
+        })?;
         Ok(Self { obj })
     }
 
     /// This path followed by `step` (`Extend`).
     pub fn extend(&self, step: AccessStep) -> Result<Self, Error> {
-        let obj = object_type::new_object(AccessPathObj {
+        let obj = crate::structural::support::new_object(AccessPathObj {
             parent: Some(self.obj.clone().upcast()),
             step: Some(step.obj),
             depth: self.depth().saturating_add(1),
@@ -478,6 +493,18 @@ impl From<AccessPath> for Any {
 impl From<AccessStep> for Any {
     fn from(s: AccessStep) -> Self {
         Any::from(s.obj)
+    }
+}
+
+impl crate::function::TypeStr for AccessPath {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("ffi.reflection.AccessPath")
+    }
+}
+
+impl crate::function::TypeStr for AccessStep {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("ffi.reflection.AccessStep")
     }
 }
 

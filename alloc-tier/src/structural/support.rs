@@ -161,3 +161,77 @@ impl<S> Lender<S> {
 pub(crate) fn text_of(value: AnyView<'_>) -> Option<alloc::string::String> {
     value.as_str().ok().map(alloc::string::String::from)
 }
+
+/// Start the runtime (register its built-ins) if it has not started yet.
+///
+/// The structural types are built-in types: the runtime registers them (and fills their
+/// index caches) while it starts. Looking one up first thing in a program would otherwise
+/// begin that lookup (holding the type's index cache), start the runtime from inside it,
+/// and have the start-up wait for the cache the lookup holds. So every path to one of these
+/// types' indices calls this first; once started, it is one atomic load.
+pub(crate) fn runtime_started() {
+    static STARTED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !STARTED.load(Ordering::Acquire) {
+        // SAFETY: any index may be asked for; the answer (a live entry or null with an
+        // error raised) is only used to start the runtime.
+        let info = unsafe { tvmffi_core::sys::api::TVMFFIGetTypeInfo(TypeIndex::OBJECT.0) };
+        if info.is_null() {
+            drop(Error::take_raised());
+        }
+        STARTED.store(true, Ordering::Release);
+    }
+}
+
+/// A new object of one of the structural types (see [`runtime_started`]).
+pub(crate) fn new_object<T>(
+    value: T,
+) -> Result<tvmffi_core::ObjectRef<tvmffi_core::Object<T>>, Error>
+where
+    T: crate::object_type::ObjectDef + tvmffi_core::Payload,
+{
+    runtime_started();
+    crate::object_type::new_object(value)
+}
+
+/// The type index of one of the structural types (see [`runtime_started`]).
+pub(crate) fn type_index<T: crate::object_type::ObjectDef>() -> Result<TypeIndex, Error> {
+    runtime_started();
+    crate::object_type::type_index::<T>()
+}
+
+/// Make a structural payload type a built-in object type under `ffi.Object`: implements
+/// `ObjectDef` (for the reflection registered at start-up) and `Payload`, whose instance
+/// check starts the runtime first (see [`runtime_started`]).
+macro_rules! builtin_type {
+    (
+        // SAFETY: ...
+        unsafe impl for $ty:ty { type_key = $key:expr; is_final = $final:expr; }
+    ) => {
+        // SAFETY: the invoker's `unsafe`: the key is the reference's, and objects of it (and
+        // of its subclasses) start with `$ty`'s layout.
+        unsafe impl $crate::object_type::ObjectDef for $ty {
+            const TYPE_KEY: &'static str = $key;
+            type Parent = $crate::object_type::ObjectRoot;
+            const FINAL: bool = $final;
+
+            fn type_index_cache() -> &'static $crate::object_type::TypeIndexCache {
+                static CACHE: $crate::object_type::TypeIndexCache =
+                    $crate::object_type::TypeIndexCache::new();
+                &CACHE
+            }
+        }
+
+        // SAFETY: `is_instance` accepts this type's index and its subclasses' only, which
+        // the `ObjectDef` contract lays out as `Object<Self>`.
+        unsafe impl tvmffi_core::Payload for $ty {
+            const TYPE_KEY: &'static str = $key;
+
+            #[inline]
+            fn is_instance(type_index: tvmffi_core::TypeIndex) -> bool {
+                $crate::structural::support::runtime_started();
+                $crate::object_type::is_instance::<$ty>(type_index)
+            }
+        }
+    };
+}
+pub(crate) use builtin_type;

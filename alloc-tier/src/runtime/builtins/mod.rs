@@ -22,7 +22,6 @@ mod functions;
 mod maps;
 mod objects;
 mod structural;
-mod structural_types;
 mod structural_visit;
 
 use alloc::boxed::Box;

@@ -5,20 +5,14 @@
 //! `ffi.reflection.AccessPath` and `ffi.StructuralKey` with their fields, methods and
 //! attributes. The algorithms are [`crate::structural`]'s.
 
-use core::ffi::c_int;
-use core::mem::offset_of;
-
 use tvmffi_core::flags::SEqHashKind;
-use tvmffi_core::sys::TVMFFIObjectHandle;
 use tvmffi_core::{Any, AnyView, FromAnyView, Object, ObjectRef, TypeIndex};
 
-use super::structural_types::{
-    FieldDecl, FieldKind, fields, key_schema, metadata, method, register_type, shallow_copy,
-};
 use super::{Builtins, arity, wrong_type};
 use crate::error::Error;
 use crate::function::schema::metadata_json;
 use crate::function::{Boundary, Function};
+use crate::object_type::Reflect;
 use crate::seq::Array;
 use crate::string::{any_view_to_owned, str_any_from_bytes};
 use crate::structural::key::{StructuralKeyObj, any_equal_hook, any_hash_hook, key_equal};
@@ -28,7 +22,6 @@ use crate::structural::{
     structural_hash,
 };
 
-const HEADER: usize = size_of::<tvmffi_core::ObjectHeader>();
 const STEP: &str = "ffi.reflection.AccessStep";
 const PATH: &str = "ffi.reflection.AccessPath";
 const KEY: &str = "ffi.StructuralKey";
@@ -118,6 +111,11 @@ fn format_tuple_schema() -> alloc::string::String {
     alloc::format!(r#"{{"type":"Optional","args":[{{"type":"Tuple","args":[{p},{p}]}}]}}"#)
 }
 
+/// A JSON type schema of a plain type: `{"type":"<key>"}`.
+pub(super) fn key_schema(key: &str) -> alloc::string::String {
+    alloc::format!(r#"{{"type":"{key}"}}"#)
+}
+
 /// The type schema of a function taking `params` and returning `ret` (all plain types).
 pub(super) fn schema(params: &[&str], ret: &str) -> alloc::string::String {
     schema_raw(params, &key_schema(ret))
@@ -146,40 +144,6 @@ pub(super) fn def<B: Boundary>(
     b.def_function(name, Function::from_packed_with::<B, _>(f), metadata_json(schema));
 }
 
-/// A method: a function with its schema, registered on `index`.
-fn def_method<B: Boundary>(
-    b: &mut Builtins<'_, B>,
-    index: i32,
-    name: &str,
-    is_static: bool,
-    schema: &str,
-    f: impl Fn(&[AnyView<'_>]) -> Result<Any, Error> + Send + Sync + 'static,
-) {
-    let f = Function::from_packed_with::<B, _>(f);
-    method(b, index, name, is_static, &f, schema, "");
-}
-
-/// `__ffi_repr__`: `(self, fn_repr) -> str`, `fn_repr` printing nested values.
-fn def_repr<B: Boundary>(
-    b: &mut Builtins<'_, B>,
-    index: i32,
-    repr: fn(AnyView<'_>, &Function) -> Result<alloc::string::String, Error>,
-) {
-    let f = Function::from_packed_with::<B, _>(move |args: &[AnyView<'_>]| {
-        let [this, fn_repr] = arity("__ffi_repr__(0: ffi.Object, 1: ffi.Function) -> str", args)?;
-        let fn_repr: ObjectRef<tvmffi_core::FunctionObj> = arg(
-            "__ffi_repr__(0: ffi.Object, 1: ffi.Function) -> str",
-            1,
-            *fn_repr,
-            "ffi.Function",
-        )?;
-        let text = repr(*this, &Function::from_object(fn_repr))?;
-        Ok(str_any_from_bytes(text.as_bytes())
-            .map_err(|e| Error::value_error(alloc::format!("{e}")))?)
-    });
-    b.type_attr(TypeIndex(index), "__ffi_repr__", AnyView::from(&f));
-}
-
 /// What `fn_repr` prints for `value`.
 fn call_repr(fn_repr: &Function, value: AnyView<'_>) -> Result<alloc::string::String, Error> {
     let text = fn_repr.call(&[value])?;
@@ -188,280 +152,96 @@ fn call_repr(fn_repr: &Function, value: AnyView<'_>) -> Result<alloc::string::St
         .map_err(|_| Error::type_error("fn_repr must return a str"))
 }
 
-fn step_of(view: AnyView<'_>) -> Result<ObjectRef<Object<AccessStepObj>>, Error> {
-    view.get().map_err(|_| wrong_type("__ffi_repr__", 0, STEP, view.type_index()))
-}
-
-fn register_access_step<B: Boundary>(b: &mut Builtins<'_, B>) {
-    let index = register_type(b, STEP, None, true);
-    if index < 0 {
-        return;
-    }
-    metadata(
-        b,
-        index,
-        SEqHashKind::CONST_TREE_NODE,
-        HEADER + size_of::<AccessStepObj>(),
-        Some(create_step),
-    );
-    fields(
-        b,
-        index,
-        &[
-            FieldDecl {
-                name: "kind",
-                offset: HEADER,
-                kind: FieldKind::I32,
-                schema: r#"{"type":"int"}"#,
-                default: None,
-            },
-            FieldDecl {
-                name: "key",
-                offset: HEADER + offset_of!(AccessStepObj, key),
-                kind: FieldKind::Any,
-                schema: r#"{"type":"Any"}"#,
-                default: None,
-            },
-        ],
-    );
-    shallow_copy(b, index, |v| {
-        let step = step_of(v)?;
-        Ok(Any::from(crate::object_type::new_object((*step).clone())?))
-    });
-    def_repr(b, index, |this, fn_repr| {
-        let step = step_of(this)?;
+/// `__ffi_repr__` of steps: `.name`, `[index]`, `[key]`, `[<missing:…>]`, keys printed by
+/// the `fn_repr` it is given (the reference's `ReprPrint`).
+fn step_repr_fn<B: Boundary>() -> Function {
+    repr_fn::<B>(|this, fn_repr| {
+        let step: ObjectRef<Object<AccessStepObj>> =
+            this.get().map_err(|_| wrong_type(REPR, 0, STEP, this.type_index()))?;
         step_repr(&step, &mut |key| call_repr(fn_repr, key))
-    });
+    })
 }
 
-/// The self argument of an access path method.
-fn path_arg(sig: &str, i: usize, view: AnyView<'_>) -> Result<AccessPath, Error> {
-    arg(sig, i, view, PATH)
-}
-
-fn register_access_path<B: Boundary>(b: &mut Builtins<'_, B>) {
-    let index = register_type(b, PATH, None, true);
-    if index < 0 {
-        return;
-    }
-    metadata(
-        b,
-        index,
-        SEqHashKind::CONST_TREE_NODE,
-        HEADER + size_of::<AccessPathObj>(),
-        Some(create_path),
-    );
-    fields(
-        b,
-        index,
-        &[
-            FieldDecl {
-                name: "parent",
-                offset: HEADER,
-                kind: FieldKind::Object,
-                schema: r#"{"type":"Optional","args":[{"type":"ffi.Object"}]}"#,
-                default: None,
-            },
-            FieldDecl {
-                name: "step",
-                offset: HEADER + offset_of!(AccessPathObj, step),
-                kind: FieldKind::Object,
-                schema: r#"{"type":"Optional","args":[{"type":"ffi.reflection.AccessStep"}]}"#,
-                default: None,
-            },
-            FieldDecl {
-                name: "depth",
-                offset: HEADER + offset_of!(AccessPathObj, depth),
-                kind: FieldKind::I32,
-                schema: r#"{"type":"int"}"#,
-                default: None,
-            },
-        ],
-    );
-    def_method(b, index, "_root", true, &schema(&[], PATH), |args| {
-        let [] = arity("ffi.reflection.AccessPath._root() -> ffi.reflection.AccessPath", args)?;
-        Ok(Any::from(AccessPath::root()?))
-    });
-    const EXTEND: &str = "ffi.reflection.AccessPath._extend(0: ffi.reflection.AccessPath, 1: \
-                          ffi.reflection.AccessStep) -> ffi.reflection.AccessPath";
-    def_method(b, index, "_extend", false, &schema(&[PATH, STEP], PATH), |args| {
-        let [p, s] = arity(EXTEND, args)?;
-        let step: AccessStep = arg(EXTEND, 1, *s, STEP)?;
-        Ok(Any::from(path_arg(EXTEND, 0, *p)?.extend(step)?))
-    });
-    type Named = fn(&AccessPath, &str) -> Result<AccessPath, Error>;
-    let named: [(&str, Named); 2] =
-        [("_attr", AccessPath::attr), ("_attr_missing", AccessPath::attr_missing)];
-    for (name, f) in named {
-        def_method(b, index, name, false, &schema(&[PATH, "ffi.String"], PATH), move |args| {
-            let sig = "ffi.reflection.AccessPath(0: ffi.reflection.AccessPath, 1: ffi.String) -> \
-                       ffi.reflection.AccessPath";
-            let [p, n] = arity(sig, args)?;
-            let n = super::str_arg(sig, 1, n)?;
-            Ok(Any::from(f(&path_arg(sig, 0, *p)?, n)?))
-        });
-    }
-    type Indexed = fn(&AccessPath, i64) -> Result<AccessPath, Error>;
-    let indexed: [(&str, Indexed); 2] = [
-        ("_array_item", AccessPath::array_item),
-        ("_array_item_missing", AccessPath::array_item_missing),
-    ];
-    for (name, f) in indexed {
-        def_method(b, index, name, false, &schema(&[PATH, "int"], PATH), move |args| {
-            let sig = "ffi.reflection.AccessPath(0: ffi.reflection.AccessPath, 1: int) -> \
-                       ffi.reflection.AccessPath";
-            let [p, i] = arity(sig, args)?;
-            Ok(Any::from(f(&path_arg(sig, 0, *p)?, arg(sig, 1, *i, "int")?)?))
-        });
-    }
-    type Keyed = fn(&AccessPath, Any) -> Result<AccessPath, Error>;
-    let keyed: [(&str, Keyed); 2] =
-        [("_map_item", AccessPath::map_item), ("_map_item_missing", AccessPath::map_item_missing)];
-    for (name, f) in keyed {
-        def_method(b, index, name, false, &schema(&[PATH, "Any"], PATH), move |args| {
-            let sig = "ffi.reflection.AccessPath(0: ffi.reflection.AccessPath, 1: Any) -> \
-                       ffi.reflection.AccessPath";
-            let [p, k] = arity(sig, args)?;
-            Ok(Any::from(f(&path_arg(sig, 0, *p)?, owned(*k)?)?))
-        });
-    }
-    type Compare = fn(&AccessPath, &AccessPath) -> Result<bool, Error>;
-    let compares: [(&str, Compare); 2] =
-        [("_is_prefix_of", AccessPath::is_prefix_of), ("_path_equal", AccessPath::path_equal)];
-    for (name, f) in compares {
-        def_method(b, index, name, false, &schema(&[PATH, PATH], "bool"), move |args| {
-            let sig = "ffi.reflection.AccessPath(0: ffi.reflection.AccessPath, 1: \
-                       ffi.reflection.AccessPath) -> bool";
-            let [p, o] = arity(sig, args)?;
-            Ok(Any::from(f(&path_arg(sig, 0, *p)?, &path_arg(sig, 1, *o)?)?))
-        });
-    }
-    let steps = alloc::format!(r#"{{"type":"ffi.Array","args":[{}]}}"#, key_schema(STEP));
-    def_method(b, index, "_to_steps", false, &schema_raw(&[PATH], &steps), |args| {
-        let sig = "ffi.reflection.AccessPath._to_steps(0: ffi.reflection.AccessPath) -> \
-                   Array<ffi.reflection.AccessStep>";
-        let [p] = arity(sig, args)?;
-        let steps = path_arg(sig, 0, *p)?.to_steps();
-        Ok(Any::from(steps.into_iter().map(Any::from).collect::<Array>()))
-    });
-    shallow_copy(b, index, |v| {
-        let p: ObjectRef<Object<AccessPathObj>> =
-            v.get().map_err(|_| wrong_type("__ffi_shallow_copy__", 0, PATH, v.type_index()))?;
-        Ok(Any::from(crate::object_type::new_object((*p).clone())?))
-    });
-    def_repr(b, index, |this, fn_repr| {
+/// `__ffi_repr__` of paths: `<root>`, then each step as `fn_repr` prints it.
+fn path_repr_fn<B: Boundary>() -> Function {
+    repr_fn::<B>(|this, fn_repr| {
         let path: AccessPath =
-            this.get().map_err(|_| wrong_type("__ffi_repr__", 0, PATH, this.type_index()))?;
+            this.get().map_err(|_| wrong_type(REPR, 0, PATH, this.type_index()))?;
         let mut out = alloc::string::String::from("<root>");
         for step in path.to_steps() {
             out.push_str(&call_repr(fn_repr, AnyView::from(step.as_object()))?);
         }
         Ok(out)
-    });
+    })
+}
+
+const REPR: &str = "__ffi_repr__(0: ffi.Object, 1: ffi.Function) -> str";
+
+/// A `__ffi_repr__` attribute: `(self, fn_repr) -> str`.
+fn repr_fn<B: Boundary>(
+    repr: fn(AnyView<'_>, &Function) -> Result<alloc::string::String, Error>,
+) -> Function {
+    Function::from_packed_with::<B, _>(move |args: &[AnyView<'_>]| {
+        let [this, fn_repr] = arity(REPR, args)?;
+        let fn_repr: ObjectRef<tvmffi_core::FunctionObj> = arg(REPR, 1, *fn_repr, "ffi.Function")?;
+        let text = repr(*this, &Function::from_object(fn_repr))?;
+        str_any_from_bytes(text.as_bytes()).map_err(|e| Error::value_error(alloc::format!("{e}")))
+    })
+}
+
+/// What registering a built-in type failed with: nothing to do at start-up but drop it (a
+/// second registration of the same key, which the built-in tests would catch).
+fn registered(r: Result<TypeIndex, Error>) {
+    drop(r);
+}
+
+fn register_access_step<B: Boundary>(b: &mut Builtins<'_, B>) {
+    let reflect = Reflect::<AccessStepObj, B>::with_boundary()
+        .structural_eq_hash_kind(SEqHashKind::CONST_TREE_NODE)
+        .default_creator()
+        .shallow_copy()
+        .no_auto_init()
+        .def_ro(crate::field!(AccessStepObj, kind))
+        .def_ro(crate::field!(AccessStepObj, key))
+        .type_attr("__ffi_repr__", step_repr_fn::<B>());
+    registered(reflect.register_into(b.types()));
+}
+
+fn register_access_path<B: Boundary>(b: &mut Builtins<'_, B>) {
+    let to_steps = |p: AccessPath| -> Array { p.to_steps().into_iter().map(Any::from).collect() };
+    let reflect = Reflect::<AccessPathObj, B>::with_boundary()
+        .structural_eq_hash_kind(SEqHashKind::CONST_TREE_NODE)
+        .default_creator()
+        .shallow_copy()
+        .no_auto_init()
+        .def_ro(crate::field!(AccessPathObj, parent))
+        .def_ro(crate::field!(AccessPathObj, step))
+        .def_ro(crate::field!(AccessPathObj, depth))
+        .def_static("_root", AccessPath::root)
+        .def("_extend", |p: AccessPath, s: AccessStep| p.extend(s))
+        .def("_attr", |p: AccessPath, name: crate::String| p.attr(&name))
+        .def("_array_item", |p: AccessPath, i: i64| p.array_item(i))
+        .def("_map_item", |p: AccessPath, k: Any| p.map_item(k))
+        .def("_attr_missing", |p: AccessPath, name: crate::String| p.attr_missing(&name))
+        .def("_array_item_missing", |p: AccessPath, i: i64| p.array_item_missing(i))
+        .def("_map_item_missing", |p: AccessPath, k: Any| p.map_item_missing(k))
+        .def("_is_prefix_of", |p: AccessPath, o: AccessPath| p.is_prefix_of(&o))
+        .def("_to_steps", to_steps)
+        .def("_path_equal", |p: AccessPath, o: AccessPath| p.path_equal(&o))
+        .type_attr("__ffi_repr__", path_repr_fn::<B>());
+    registered(reflect.register_into(b.types()));
 }
 
 fn register_structural_key<B: Boundary>(b: &mut Builtins<'_, B>) {
-    let index = register_type(b, KEY, None, true);
-    if index < 0 {
-        return;
-    }
-    metadata(
-        b,
-        index,
-        SEqHashKind::UNSUPPORTED,
-        HEADER + size_of::<StructuralKeyObj>(),
-        Some(create_key),
-    );
-    fields(
-        b,
-        index,
-        &[
-            FieldDecl {
-                name: "key",
-                offset: HEADER,
-                kind: FieldKind::Any,
-                schema: r#"{"type":"Any"}"#,
-                default: None,
-            },
-            FieldDecl {
-                name: "hash_i64",
-                offset: HEADER + offset_of!(StructuralKeyObj, hash_i64),
-                kind: FieldKind::I64,
-                schema: r#"{"type":"int"}"#,
-                default: None,
-            },
-        ],
-    );
-    let init = Function::from_packed_with::<B, _>(|args: &[AnyView<'_>]| {
-        let [k] = arity("ffi.StructuralKey.__ffi_init__(0: Any) -> ffi.Object", args)?;
-        Ok(Any::from(StructuralKey::new(owned(*k)?)?))
-    });
-    method(
-        b,
-        index,
-        "__ffi_init__",
-        true,
-        &init,
-        &schema(&["Any"], "ffi.Object"),
-        "Constructor that takes any key and computes its structural hash",
-    );
-    b.type_attr(TypeIndex(index), "__ffi_init__", AnyView::from(&init));
-    shallow_copy(b, index, |v| {
-        let k: ObjectRef<Object<StructuralKeyObj>> =
-            v.get().map_err(|_| wrong_type("__ffi_shallow_copy__", 0, KEY, v.type_index()))?;
-        Ok(Any::from(crate::object_type::new_object((*k).clone())?))
-    });
     let hash = any_hash_hook as unsafe extern "C" fn(_) -> _;
     let equal = any_equal_hook as unsafe extern "C" fn(_, _) -> _;
-    b.type_attr(TypeIndex(index), "__any_hash__", AnyView::from(hash as *const core::ffi::c_void));
-    b.type_attr(
-        TypeIndex(index),
-        "__any_equal__",
-        AnyView::from(equal as *const core::ffi::c_void),
-    );
-}
-
-/// Write a new object to a creator's result slot.
-fn created(out: *mut TVMFFIObjectHandle, made: Result<ObjectRef, Error>) -> c_int {
-    match made {
-        Ok(obj) if !out.is_null() => {
-            // SAFETY: the creator's writable result slot (checked non-null).
-            unsafe { out.write(obj.into_raw().cast()) };
-            0
-        }
-        Ok(_) => -1,
-        Err(e) => {
-            e.raise();
-            -1
-        }
-    }
-}
-
-/// The creator of empty steps (`AccessStepObj()`).
-///
-/// # Safety
-///
-/// `out` is null or writable.
-unsafe extern "C" fn create_step(out: *mut TVMFFIObjectHandle) -> c_int {
-    let step = AccessStepObj { kind: crate::structural::AccessKind::ATTR, key: Any::none() };
-    created(out, crate::object_type::new_object(step).map(ObjectRef::upcast))
-}
-
-/// The creator of root paths (`AccessPathObj()`).
-///
-/// # Safety
-///
-/// `out` is null or writable.
-unsafe extern "C" fn create_path(out: *mut TVMFFIObjectHandle) -> c_int {
-    created(out, AccessPath::root().map(|p| p.as_object().clone().upcast()))
-}
-
-/// The creator of empty keys (`StructuralKeyObj()`).
-///
-/// # Safety
-///
-/// `out` is null or writable.
-unsafe extern "C" fn create_key(out: *mut TVMFFIObjectHandle) -> c_int {
-    let key = StructuralKeyObj { key: Any::none(), hash_i64: 0 };
-    created(out, crate::object_type::new_object(key).map(ObjectRef::upcast))
+    let reflect = Reflect::<StructuralKeyObj, B>::with_boundary()
+        .default_creator()
+        .shallow_copy()
+        .def_ro(crate::field!(StructuralKeyObj, key))
+        .def_ro(crate::field!(StructuralKeyObj, hash_i64))
+        .init(StructuralKey::new)
+        .type_attr("__any_hash__", Any::from(hash as *const core::ffi::c_void))
+        .type_attr("__any_equal__", Any::from(equal as *const core::ffi::c_void));
+    registered(reflect.register_into(b.types()));
 }

@@ -6,21 +6,15 @@
 //! and the built-in container hooks (`__s_visit__`, `__s_mutate__`,
 //! `__s_maybe_inplace_mutate__`). The engines are [`crate::structural`]'s.
 
-use core::ffi::c_int;
-use core::mem::offset_of;
+use tvmffi_core::flags::DefRegionKind;
+use tvmffi_core::{Any, AnyView, ObjectRef, TypeIndex};
 
-use tvmffi_core::flags::{DefRegionKind, SEqHashKind};
-use tvmffi_core::sys::TVMFFIObjectHandle;
-use tvmffi_core::{Any, AnyView, Object, ObjectRef, TypeIndex};
-
-use super::structural::{arg, def, owned, schema, schema_raw};
-use super::structural_types::{
-    FieldDecl, FieldKind, fields, key_schema, metadata, register_type, shallow_copy,
-};
+use super::structural::{arg, def, key_schema, owned, schema, schema_raw};
 use super::{Builtins, arity, wrong_type};
 use crate::error::Error;
 use crate::function::{Boundary, Function};
-use crate::seq::{Array, List};
+use crate::object_type::Reflect;
+use crate::seq::Array;
 use crate::structural::context::VisitErrorContextObj;
 use crate::structural::mutate::{
     InplaceMode, MAYBE_INPLACE_MAP, MAYBE_INPLACE_SEQ, MUTATE_LEAF, MUTATE_MAP, MUTATE_SEQ,
@@ -34,7 +28,6 @@ use crate::structural::{
     VisitErrorContext, structural_map, structural_mutate, structural_visit, structural_walk,
 };
 
-const HEADER: usize = size_of::<tvmffi_core::ObjectHeader>();
 const VISITOR: &str = "ffi.StructuralVisitor";
 const MUTATOR: &str = "ffi.StructuralMutator";
 const CONTEXT: &str = "ffi.VisitErrorContext";
@@ -44,76 +37,36 @@ const ENTRIES3: &str = "Array<Tuple<int, ffi.Function, bool>>";
 
 /// The types, in the reference's order of registration.
 pub(super) fn register_types<B: Boundary>(b: &mut Builtins<'_, B>) {
-    let visitor = register_type(b, VISITOR, None, false);
-    if visitor >= 0 {
-        metadata(b, visitor, SEqHashKind::UNSUPPORTED, HEADER + size_of::<VisitorCell>(), None);
-    }
-    let context = register_type(b, CONTEXT, None, true);
-    if context >= 0 {
-        metadata(
-            b,
-            context,
-            SEqHashKind::UNSUPPORTED,
-            HEADER + size_of::<VisitErrorContextObj>(),
-            Some(create_context),
-        );
-        fields(
-            b,
-            context,
-            &[
-                FieldDecl {
-                    name: "reverse_visit_pattern",
-                    offset: HEADER + offset_of!(VisitErrorContextObj, reverse_visit_pattern),
-                    kind: FieldKind::Object,
-                    schema: r#"{"type":"ffi.List","args":[{"type":"ffi.Object"}]}"#,
-                    default: None,
-                },
-                FieldDecl {
-                    name: "prev_error_context",
-                    offset: HEADER + offset_of!(VisitErrorContextObj, prev_error_context),
-                    kind: FieldKind::Object,
-                    schema: r#"{"type":"Optional","args":[{"type":"ffi.Object"}]}"#,
-                    default: None,
-                },
-            ],
-        );
-        shallow_copy(b, context, |v| {
-            let c: ObjectRef<Object<VisitErrorContextObj>> = v
-                .get()
-                .map_err(|_| wrong_type("__ffi_shallow_copy__", 0, CONTEXT, v.type_index()))?;
-            let copy = VisitErrorContextObj {
-                reverse_visit_pattern: c.reverse_visit_pattern.clone(),
-                prev_error_context: c.prev_error_context.clone(),
-            };
-            Ok(Any::from(crate::object_type::new_object(copy)?))
-        });
-    }
-    let mutator = register_type(b, MUTATOR, None, false);
-    if mutator >= 0 {
-        metadata(b, mutator, SEqHashKind::UNSUPPORTED, HEADER + size_of::<MutatorCell>(), None);
-    }
-    let interrupt = register_type(b, INTERRUPT, Some(TypeIndex::VISIT_INTERRUPT), true);
-    if interrupt >= 0 {
-        let size = HEADER + size_of::<VisitInterruptObj>();
-        metadata(b, interrupt, SEqHashKind::UNSUPPORTED, size, Some(create_interrupt));
-        fields(
-            b,
-            interrupt,
-            &[FieldDecl {
-                name: "value",
-                offset: HEADER + offset_of!(VisitInterruptObj, value),
-                kind: FieldKind::Any,
-                schema: r#"{"type":"Any"}"#,
-                default: Some(Any::none()),
-            }],
-        );
-        shallow_copy(b, interrupt, |v| {
-            let i: VisitInterrupt = v
-                .get()
-                .map_err(|_| wrong_type("__ffi_shallow_copy__", 0, INTERRUPT, v.type_index()))?;
-            Ok(Any::from(VisitInterrupt::new(i.value().to_owned()?)))
-        });
-    }
+    // Visitors and mutators are made by their engines only: no creator, no copy.
+    registered(Reflect::<VisitorCell, B>::with_boundary().register_into(b.types()));
+    let context = Reflect::<VisitErrorContextObj, B>::with_boundary()
+        .default_creator()
+        .shallow_copy()
+        .def_ro(crate::field!(VisitErrorContextObj, reverse_visit_pattern))
+        .def_ro(crate::field!(VisitErrorContextObj, prev_error_context));
+    registered(context.register_into(b.types()));
+    registered(Reflect::<MutatorCell, B>::with_boundary().register_into(b.types()));
+    // The interrupt has a static index: take it before the reflection looks the key up.
+    let taken = b.types().get_or_alloc_index(
+        INTERRUPT.as_bytes(),
+        TypeIndex::VISIT_INTERRUPT.0,
+        1,
+        0,
+        false,
+        TypeIndex::OBJECT.0,
+    );
+    drop(taken);
+    let interrupt = Reflect::<VisitInterruptObj, B>::with_boundary()
+        .default_creator()
+        .shallow_copy()
+        .def_ro(crate::field!(VisitInterruptObj, value).default(Any::none()));
+    registered(interrupt.register_into(b.types()));
+}
+
+/// A built-in type's registration result: nothing to do at start-up but drop a failure (a
+/// second registration of the same key, which the built-in tests would catch).
+fn registered(r: Result<TypeIndex, Error>) {
+    drop(r);
 }
 
 pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
@@ -337,41 +290,4 @@ fn register_mutate<B: Boundary>(b: &mut Builtins<'_, B>) {
             structural_mutate(owned(*root)?, &callbacks)
         },
     );
-}
-
-/// The creator of empty contexts (`VisitErrorContextObj()`).
-///
-/// # Safety
-///
-/// `out` is null or writable.
-unsafe extern "C" fn create_context(out: *mut TVMFFIObjectHandle) -> c_int {
-    let ctx = VisitErrorContextObj {
-        reverse_visit_pattern: List::new().into_object(),
-        prev_error_context: None,
-    };
-    made(out, crate::object_type::new_object(ctx).map(ObjectRef::upcast))
-}
-
-/// The creator of interrupts without a payload (`VisitInterruptObj()`).
-///
-/// # Safety
-///
-/// `out` is null or writable.
-unsafe extern "C" fn create_interrupt(out: *mut TVMFFIObjectHandle) -> c_int {
-    made(out, Ok(VisitInterrupt::new(Any::none()).as_object().clone().upcast()))
-}
-
-fn made(out: *mut TVMFFIObjectHandle, obj: Result<ObjectRef, Error>) -> c_int {
-    match obj {
-        Ok(obj) if !out.is_null() => {
-            // SAFETY: the creator's writable result slot (checked non-null).
-            unsafe { out.write(obj.into_raw().cast()) };
-            0
-        }
-        Ok(_) => -1,
-        Err(e) => {
-            e.raise();
-            -1
-        }
-    }
 }

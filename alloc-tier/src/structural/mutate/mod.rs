@@ -36,7 +36,6 @@ use super::visit::{WalkOrder, error_or_mismatch, with_region};
 use crate::error::Error;
 use crate::function::Function;
 use crate::heap;
-use crate::object_type::{self, ObjectRoot};
 
 pub(crate) use hooks::{MAYBE_INPLACE_MAP, MAYBE_INPLACE_SEQ, MUTATE_LEAF, MUTATE_MAP, MUTATE_SEQ};
 
@@ -174,13 +173,10 @@ unsafe impl Send for MutatorCell {}
 // SAFETY: as above.
 unsafe impl Sync for MutatorCell {}
 
-crate::object_type! {
+crate::structural::support::builtin_type! {
     // SAFETY: the reference's key; every mutator object (ours and C++ subclasses, which do
     // not register types of their own) starts with these members.
-    unsafe impl ObjectDef for MutatorCell {
-        type_key = "ffi.StructuralMutator";
-        parent = ObjectRoot;
-    }
+    unsafe impl for MutatorCell { type_key = "ffi.StructuralMutator"; is_final = false; }
 }
 
 #[repr(C)]
@@ -285,6 +281,12 @@ impl<'a> FromAnyView<'a> for StructuralMutator {
     }
 }
 
+impl crate::function::TypeStr for StructuralMutator {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("ffi.StructuralMutator")
+    }
+}
+
 impl From<StructuralMutator> for Any {
     fn from(m: StructuralMutator) -> Self {
         Any::from(m.obj)
@@ -344,7 +346,7 @@ pub(crate) fn as_engine(obj: &ObjectRef<Object<MutatorCell>>) -> Option<&EngineO
 }
 
 fn new_engine(engine: Engine) -> Result<StructuralMutator, Error> {
-    let index = object_type::type_index::<MutatorCell>()?;
+    let index = crate::structural::support::type_index::<MutatorCell>()?;
     let cell = MutatorCell { vtable: &VTABLE, def_region: AtomicI32::new(DefRegionKind::NONE.0) };
     let payload = EngineObj {
         cell,

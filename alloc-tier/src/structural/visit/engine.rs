@@ -76,7 +76,7 @@ pub(crate) fn as_engine(obj: &ObjectRef<Object<VisitorCell>>) -> Option<&EngineO
 
 /// A new visitor object running `engine`.
 fn new_engine(engine: Engine) -> Result<StructuralVisitor, Error> {
-    let index = crate::object_type::type_index::<VisitorCell>()?;
+    let index = crate::structural::support::type_index::<VisitorCell>()?;
     let cell = VisitorCell { vtable: &VTABLE, def_region: AtomicI32::new(DefRegionKind::NONE.0) };
     let obj = heap::new_object(index, EngineObj { cell, engine, stack_base: AtomicUsize::new(0) });
     let raw = obj.into_raw();

@@ -63,13 +63,10 @@ unsafe impl Send for VisitorCell {}
 // SAFETY: as above.
 unsafe impl Sync for VisitorCell {}
 
-crate::object_type! {
+crate::structural::support::builtin_type! {
     // SAFETY: the reference's key; every visitor object (ours and C++ subclasses, which do
     // not register types of their own) starts with these members.
-    unsafe impl ObjectDef for VisitorCell {
-        type_key = "ffi.StructuralVisitor";
-        parent = ObjectRoot;
-    }
+    unsafe impl for VisitorCell { type_key = "ffi.StructuralVisitor"; is_final = false; }
 }
 
 #[repr(C)]
@@ -80,7 +77,7 @@ struct VisitorLayout {
 
 /// The payload of `ffi.VisitInterrupt` objects (`VisitInterruptObj`, static index 77).
 #[repr(C)]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct VisitInterruptObj {
     /// What the interrupt carries back to the caller; `None` for nothing.
     pub value: Any,
@@ -94,6 +91,21 @@ unsafe impl Payload for VisitInterruptObj {
     #[inline]
     fn is_instance(type_index: TypeIndex) -> bool {
         type_index == TypeIndex::VISIT_INTERRUPT
+    }
+}
+
+// SAFETY: the reference's key at its static index (registered there at start-up, before
+// any registration through this definition looks the key up); final; the payload is
+// `VisitInterruptObj`'s layout (asserted in `LAYOUTS`).
+unsafe impl crate::object_type::ObjectDef for VisitInterruptObj {
+    const TYPE_KEY: &'static str = "ffi.VisitInterrupt";
+    type Parent = ObjectRoot;
+    const FINAL: bool = true;
+
+    fn type_index_cache() -> &'static crate::object_type::TypeIndexCache {
+        static CACHE: crate::object_type::TypeIndexCache =
+            crate::object_type::TypeIndexCache::new();
+        &CACHE
     }
 }
 
@@ -139,6 +151,18 @@ impl VisitInterrupt {
     /// The object reference.
     pub fn as_object(&self) -> &ObjectRef<Object<VisitInterruptObj>> {
         &self.obj
+    }
+}
+
+impl crate::function::TypeStr for VisitInterrupt {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("ffi.VisitInterrupt")
+    }
+}
+
+impl crate::function::TypeStr for StructuralVisitor {
+    fn type_str() -> alloc::borrow::Cow<'static, str> {
+        alloc::borrow::Cow::Borrowed("ffi.StructuralVisitor")
     }
 }
 
