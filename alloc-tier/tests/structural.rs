@@ -8,9 +8,11 @@ mod dsl;
 #[path = "structural/nodes.rs"]
 mod nodes;
 
-use std::fmt::Write as _;
+extern crate alloc;
 
-use std::sync::{Arc, Mutex};
+use alloc::sync::Arc;
+use core::fmt::Write as _;
+use std::sync::Mutex;
 
 use tvmffi_alloc::structural::{
     AccessKind, AccessPath, Options, VisitErrorContext, WalkOrder, first_mismatch,

@@ -8,6 +8,8 @@ mod dsl;
 #[path = "structural/nodes.rs"]
 mod nodes;
 
+extern crate alloc;
+
 use tvmffi_alloc::map::Map;
 use tvmffi_alloc::structural::{AccessPath, StructuralKey};
 use tvmffi_alloc::{Array, Error, Function};
@@ -209,7 +211,7 @@ fn access_paths_through_their_methods_and_repr() {
     });
     let printed = repr.call(&[f.view(), AnyView::from(&printer)]).unwrap();
     assert_eq!(printed.as_str().unwrap(), path.to_string());
-    assert_eq!(type_attr(index, "__ffi_type_final__").unwrap().get::<bool>().unwrap(), true);
+    assert!(type_attr(index, "__ffi_type_final__").unwrap().get::<bool>().unwrap());
 
     let e = method(P, "_attr", &[root.view(), AnyView::from(1i64)]).unwrap_err();
     assert_eq!(e.kind(), "TypeError");
@@ -252,7 +254,7 @@ fn types_have_the_reference_fields_and_static_index() {
 #[test]
 fn walks_maps_and_visitors_by_name() {
     let root = dsl::parse("[1 [2 3]]");
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = alloc::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = seen.clone();
     let on_int = Function::from_packed(move |args: &[AnyView<'_>]| {
         sink.lock().unwrap().push(args[0].get::<i64>()?);

@@ -8,7 +8,10 @@ mod dsl;
 #[path = "structural/nodes.rs"]
 mod nodes;
 
-use std::sync::{Arc, Mutex};
+extern crate alloc;
+
+use alloc::sync::Arc;
+use std::sync::Mutex;
 
 use tvmffi_alloc::structural::{
     InplaceMode, Options, StructuralKey, StructuralMutator, StructuralVisitor, VisitErrorContext,
@@ -21,7 +24,7 @@ use tvmffi_core::{Any, AnyView, ObjectRef, TypeIndex};
 
 use nodes::{new_node, set, types};
 
-fn assert_cycle_error(r: Result<impl std::fmt::Debug, Error>, what: &str, key: &str) {
+fn assert_cycle_error(r: Result<impl core::fmt::Debug, Error>, what: &str, key: &str) {
     let e = r.expect_err("a value that contains itself is an error");
     assert_eq!(e.kind(), "ValueError", "{e}");
     let msg = e.message();
@@ -152,7 +155,9 @@ fn a_million_levels_deep_uses_no_deep_native_stack() {
     free_list_chain(l);
 }
 
-fn trace() -> (Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>) {
+type Trace = Arc<Mutex<Vec<String>>>;
+
+fn trace() -> (Trace, Trace) {
     let t = Arc::new(Mutex::new(Vec::new()));
     (t.clone(), t)
 }
@@ -316,7 +321,7 @@ fn mutate_callbacks_own_recursion() {
         let mode = args[2].get::<i64>()?;
         sink.lock().unwrap().push(mode.to_string());
         let m: StructuralMutator = args[1].get()?;
-        Ok(m.default_mutate(args[0], InplaceMode(mode as i32))?.value_or(args[0])?)
+        m.default_mutate(args[0], InplaceMode(mode as i32))?.value_or(args[0])
     });
     let callbacks = [(TypeIndex::ARRAY, with_mode, true)];
     let shared = dsl::parse("[1]");

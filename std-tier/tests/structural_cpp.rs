@@ -13,7 +13,10 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+extern crate alloc;
+
+use alloc::sync::Arc;
+use std::sync::Mutex;
 
 use tvmffi_alloc::structural::{
     Options, WalkOrder, structural_hash, structural_map, structural_visit, structural_walk,
@@ -164,24 +167,27 @@ fn set_field(obj: &Any, key: &str, name: &str, value: AnyView<'_>) {
             // SAFETY: `type_ancestors` holds `type_depth` entries.
             unsafe { &**info.type_ancestors.add(level) }
         };
-        // SAFETY: `fields` holds `num_fields` entries.
         if owner.num_fields > 0 {
-            all.extend_from_slice(unsafe {
-                std::slice::from_raw_parts(owner.fields, owner.num_fields as usize)
-            });
+            // SAFETY: `fields` holds `num_fields` entries.
+            let fields =
+                unsafe { core::slice::from_raw_parts(owner.fields, owner.num_fields as usize) };
+            all.extend_from_slice(fields);
         }
     }
-    let f = all
-        .iter()
+    let field_name = |f: &tvmffi_core::sys::TVMFFIFieldInfo| {
         // SAFETY: names live in the type table.
-        .find(|f| unsafe { std::slice::from_raw_parts(f.name.data.cast::<u8>(), f.name.size) } == name.as_bytes())
-        .expect("the field");
+        unsafe { core::slice::from_raw_parts(f.name.data.cast::<u8>(), f.name.size) }
+    };
+    let f = all.iter().find(|f| field_name(f) == name.as_bytes()).expect("the field");
     let addr = obj.as_object_ptr().unwrap().as_ptr().cast::<u8>().wrapping_add(f.offset as usize);
     type Setter = unsafe extern "C" fn(*mut core::ffi::c_void, *const TVMFFIAny) -> i32;
     // SAFETY: a C setter of this field of a live object (the testing types' setters are C
     // function pointers).
     let rc = unsafe {
-        std::mem::transmute::<*mut core::ffi::c_void, Setter>(f.setter)(addr.cast(), value.as_raw())
+        core::mem::transmute::<*mut core::ffi::c_void, Setter>(f.setter)(
+            addr.cast(),
+            value.as_raw(),
+        )
     };
     assert_eq!(rc, 0);
 }
@@ -195,7 +201,7 @@ fn a_cpp_object_that_contains_itself_is_an_error() {
     let info = type_info(KEY);
     // SAFETY: the metadata of a registered C++ type.
     let creator = unsafe { (*info.metadata).creator }.expect("a default-constructible type");
-    let mut handle: TVMFFIObjectHandle = std::ptr::null_mut();
+    let mut handle: TVMFFIObjectHandle = core::ptr::null_mut();
     // SAFETY: the creator writes an owned handle.
     assert_eq!(unsafe { creator(&mut handle) }, 0);
     // SAFETY: an owned reference to a live object.

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use tvmffi_core::{Any, AnyView, FromAnyView, Object, ObjectRef, TypeIndex};
 
-use super::equal::{Items, MapLike};
+use super::items::{Items, MapLike};
 use super::path::{AccessPath, AccessStep};
 use super::reflect::{TypeCache, field_name, get_field};
 use crate::error::Error;

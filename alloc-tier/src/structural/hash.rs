@@ -14,22 +14,27 @@
 //!   were first met, free variables in a definition region theirs, and outside one their
 //!   address.
 
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use tvmffi_core::flags::{DefRegionKind, SEqHashKind};
-use tvmffi_core::{Any, AnyView, FromAnyView, ObjectRef, TypeIndex};
 
-use super::Options;
-use super::equal::{Items, MapLike, hook_function, tensor_bytes};
+use tvmffi_core::sys::TVMFFIAny;
+use tvmffi_core::{Any, AnyView, FromAnyView, ObjectHeader, ObjectRef, TypeIndex};
+
+use super::equal::{hook_function, tensor_bytes};
+use super::items::{MapLike, seq_cell};
 use super::reflect::{Column, TypeCache, TypeData, field_region, get_field, ignored};
 use super::support::{
-    AddrMap, FIRST_CYCLE_CHECK, Lender, addr, check_stack, cycle_error, first_repeat,
+    AddrMap, FIRST_CYCLE_CHECK, Lender, check_stack, cycle_error, first_repeat, push_frame,
     stack_position,
 };
+use super::{NO_REGION, Options};
 use crate::error::Error;
 use crate::function::Function;
 use crate::map::stable_hash_bytes;
+use crate::seq::List;
 use crate::shape::Shape;
 use crate::string::any_view_to_owned;
 use crate::tensor::Tensor;
@@ -73,54 +78,65 @@ struct HashState {
     skip_tensor_content: bool,
     free_var_counter: u32,
     graph_node_counter: u32,
-    /// Each object's hash once computed, holding the object so its address stays its own.
-    memo: AddrMap<(ObjectRef, u64)>,
+    /// Each object's hash once computed.
+    memo: AddrMap<u64>,
+    /// The objects in `memo`, held so their addresses stay theirs for the rest of the hash.
+    memo_held: Vec<ObjectRef>,
     types: TypeCache,
     lender: Lender<HashState>,
     callback: Option<Function>,
     stack_base: usize,
 }
 
-enum Start {
-    Done(u64),
-    Frame(Frame),
+/// One run of the hash machine (the outer hash, or one a hook asked for): the values being
+/// hashed, innermost last, and what keeps their children alive.
+#[derive(Default)]
+struct Run {
+    stack: Vec<Frame>,
+    /// The field value each object frame is hashing, one per object frame with a child.
+    held: Vec<Any>,
+    /// Lists' elements, copied (a hook may change a list), one per list frame.
+    snapshots: Vec<Vec<Any>>,
 }
 
-enum Step<'a> {
-    Child(AnyView<'a>),
-    Return(u64),
-}
-
+/// A container or object being hashed: its hash so far, and where it is.
+///
+/// Frames borrow what they read: the root from the caller, every other value from the frame
+/// below, which holds it (in an array it borrows, a snapshot, or `held`) until it is done.
 struct Frame {
+    /// The object's address (for cycle detection and, for objects, its fields).
     key: usize,
-    type_index: TypeIndex,
-    /// The hash so far.
     hash: u64,
     kind: FrameKind,
 }
 
+#[repr(u32)]
 enum FrameKind {
-    Object(ObjectFrame),
+    /// The elements `data[index..len]` of an array (or of the top snapshot).
     Seq {
-        items: Items,
+        data: *const TVMFFIAny,
+        len: usize,
         index: usize,
+        snapshot: usize,
     },
-    /// Map values to hash, in key-hash order; each key hash is mixed in before its value.
-    Map {
-        groups: Vec<(u64, Option<Any>)>,
-        index: usize,
-        waiting: bool,
-    },
+    Object(ObjectFrame),
+    Map(Box<MapFrame>),
 }
 
 struct ObjectFrame {
-    obj: ObjectRef,
     ty: Rc<TypeData>,
-    kind: SEqHashKind,
     next: usize,
-    child_region: Option<DefRegionKind>,
-    clamp: Option<DefRegionKind>,
-    value: Any,
+    kind: SEqHashKind,
+    /// The region to restore when the current field's hash comes back ([`NO_REGION`]: none).
+    child_region: DefRegionKind,
+    /// A free variable's own region, restored when its fields are done ([`NO_REGION`]: none).
+    clamp: DefRegionKind,
+}
+
+/// Map values to hash, in key-hash order; each key hash is mixed in before its value.
+struct MapFrame {
+    groups: Vec<(u64, Option<Any>)>,
+    index: usize,
 }
 
 impl HashState {
@@ -131,6 +147,7 @@ impl HashState {
             free_var_counter: 0,
             graph_node_counter: 0,
             memo: AddrMap::default(),
+            memo_held: Vec::new(),
             types: TypeCache::default(),
             lender: Lender::default(),
             callback: None,
@@ -138,158 +155,223 @@ impl HashState {
         }
     }
 
-    /// Hash an owned value (`HashAny`), working through nested frames on a stack.
+    /// Hash a value (`HashAny`), working through nested frames on a stack of its own.
     fn hash(&mut self, value: AnyView<'_>) -> Result<u64, Error> {
-        let mut stack: Vec<Frame> = Vec::new();
+        let mut run = Run::default();
+        if let Some(h) = self.enter(*value.as_raw(), &mut run)? {
+            return Ok(h);
+        }
         let mut next_check = FIRST_CYCLE_CHECK;
-        let mut child = match self.start(value)? {
-            Start::Done(h) => return Ok(h),
-            Start::Frame(f) => {
-                stack.push(f);
-                None
-            }
-        };
         loop {
-            let Some(top) = stack.last_mut() else { return Ok(child.unwrap_or_default()) };
-            let step = self.resume(top, child)?;
-            match step {
-                Step::Child(v) => match self.start(v)? {
-                    Start::Done(h) => child = Some(h),
-                    Start::Frame(f) => {
-                        stack.push(f);
-                        child = None;
-                        if stack.len() >= next_check {
-                            next_check = next_check.saturating_mul(2);
-                            if let Some(key) = first_repeat(stack.iter().map(|f| f.key)) {
-                                let ti = stack.iter().find(|f| f.key == key).map(|f| f.type_index);
-                                return Err(cycle_error(WHAT, ti.unwrap_or(TypeIndex::OBJECT)));
-                            }
+            let Some(top) = run.stack.last_mut() else {
+                return Err(Error::internal_error("StructuralHash: empty stack"));
+            };
+            let next = match &mut top.kind {
+                // Sequences inline: they are most of the work in containers.
+                FrameKind::Seq { data, len, index, .. } => {
+                    let mut found = None;
+                    let mut h = top.hash;
+                    while *index < *len {
+                        // SAFETY: `index < len` elements are initialised values that the
+                        // frame's holder keeps alive and unchanged (see `Frame`).
+                        let raw = unsafe { data.add(*index).read() };
+                        *index += 1;
+                        if raw.type_index >= TypeIndex::STATIC_OBJECT_BEGIN.0 {
+                            found = Some(raw);
+                            break;
                         }
+                        h = combine(h, pod_hash(&raw));
+                    }
+                    top.hash = h;
+                    found
+                }
+                FrameKind::Object(_) | FrameKind::Map(_) => self.advance(top, &mut run.held)?,
+            };
+            let h = match next {
+                Some(raw) => match self.enter(raw, &mut run)? {
+                    Some(h) => h,
+                    None => {
+                        if run.stack.len() >= next_check {
+                            next_check = next_check.saturating_mul(2);
+                            check_cycle(&run.stack)?;
+                        }
+                        continue;
                     }
                 },
-                Step::Return(h) => {
-                    let h = match stack.pop().map(|f| f.kind) {
-                        Some(FrameKind::Object(f)) => self.finish_object(f, h),
-                        _ => h,
+                None => {
+                    let Some(Frame { key, hash, kind }) = run.stack.pop() else { continue };
+                    let h = match kind {
+                        FrameKind::Seq { snapshot, .. } => {
+                            if snapshot != 0 {
+                                run.snapshots.pop();
+                            }
+                            hash
+                        }
+                        FrameKind::Object(f) => self.finish_object(key, f, hash),
+                        FrameKind::Map(_) => hash,
                     };
-                    if stack.is_empty() {
+                    if run.stack.is_empty() {
                         return Ok(h);
                     }
-                    child = Some(h);
+                    h
                 }
+            };
+            // Deliver the child's hash to its parent.
+            if let Some(parent) = run.stack.last_mut() {
+                if let FrameKind::Object(f) = &mut parent.kind {
+                    run.held.pop();
+                    if f.child_region != NO_REGION {
+                        self.region = core::mem::replace(&mut f.child_region, NO_REGION);
+                    }
+                }
+                parent.hash = combine(parent.hash, h);
             }
         }
     }
 
-    fn start(&mut self, value: AnyView<'_>) -> Result<Start, Error> {
-        let ti = value.type_index();
-        if !ti.is_object() {
-            return Ok(Start::Done(pod_hash(&value)));
+    /// Hash the value `raw` (kept alive by the caller or the top frame) at once, or push a
+    /// frame for it and return `None`.
+    #[inline]
+    fn enter(&mut self, raw: TVMFFIAny, run: &mut Run) -> Result<Option<u64>, Error> {
+        let ti = TypeIndex(raw.type_index);
+        if ti == TypeIndex::ARRAY {
+            // SAFETY: an array value carries its object.
+            let obj = unsafe { raw.value.v_obj };
+            if !obj.is_null() {
+                let (data, len) = seq_cell(obj.cast());
+                let hash = combine(self.types.key_hash(ti)?, len as u64);
+                let kind = FrameKind::Seq { data, len, index: 0, snapshot: 0 };
+                push_frame(&mut run.stack, Frame { key: obj as usize, hash, kind });
+                return Ok(None);
+            }
         }
-        let key = value.as_object_ptr().map_or(0, |p| p.as_ptr() as usize);
-        let frame = |hash, kind| Ok(Start::Frame(Frame { key, type_index: ti, hash, kind }));
-        match ti {
+        if !ti.is_object() {
+            return Ok(Some(pod_hash(&raw)));
+        }
+        // SAFETY: the caller keeps the value alive.
+        self.enter_other(unsafe { AnyView::from_raw(raw) }, run)
+    }
+
+    /// [`Self::enter`] for everything but arrays and inline values.
+    fn enter_other(&mut self, value: AnyView<'_>, run: &mut Run) -> Result<Option<u64>, Error> {
+        let ti = value.type_index();
+        let Some(obj) = value.as_object_ptr() else { return Ok(Some(pod_hash(value.as_raw()))) };
+        let key = obj.as_ptr() as usize;
+        let (hash, kind) = match ti {
             TypeIndex::BIG_INT | TypeIndex::STR | TypeIndex::BYTES => {
-                Ok(Start::Done(text_or_big_int_hash(&value)?))
-            }
-            TypeIndex::ARRAY | TypeIndex::LIST => {
-                let items = Items::of(&value)?;
-                let hash = combine(self.types.get(ti)?.key_hash(), items.len() as u64);
-                frame(hash, FrameKind::Seq { items, index: 0 })
-            }
-            TypeIndex::MAP | TypeIndex::DICT => {
-                let map = MapLike::of(&value)?;
-                let hash = combine(self.types.get(ti)?.key_hash(), map.len() as u64);
-                let groups = self.map_groups(map.pairs())?;
-                frame(hash, FrameKind::Map { groups, index: 0, waiting: false })
+                return text_or_big_int_hash(&value).map(Some);
             }
             TypeIndex::SHAPE => {
                 let shape = Shape::from_any_view(value)?;
-                let start = combine(self.types.get(ti)?.key_hash(), shape.len() as u64);
-                Ok(Start::Done(shape.as_slice().iter().fold(start, |h, &d| combine(h, d as u64))))
+                let start = combine(self.types.key_hash(ti)?, shape.len() as u64);
+                let h = shape.as_slice().iter().fold(start, |h, &d| combine(h, d as u64));
+                return Ok(Some(h));
             }
-            TypeIndex::TENSOR => self.tensor_hash(value).map(Start::Done),
-            _ => self.start_object(value, ti),
-        }
+            TypeIndex::TENSOR => return self.tensor_hash(value).map(Some),
+            TypeIndex::ARRAY => {
+                let (data, len) = seq_cell(obj.as_ptr());
+                let hash = combine(self.types.key_hash(ti)?, len as u64);
+                (hash, FrameKind::Seq { data, len, index: 0, snapshot: 0 })
+            }
+            TypeIndex::LIST => {
+                let items = List::from_any_view(value)?.to_vec();
+                let (data, len) = (items.as_ptr().cast::<TVMFFIAny>(), items.len());
+                run.snapshots.push(items);
+                let hash = combine(self.types.key_hash(ti)?, len as u64);
+                (hash, FrameKind::Seq { data, len, index: 0, snapshot: 1 })
+            }
+            TypeIndex::MAP | TypeIndex::DICT => {
+                let map = MapLike::of(&value)?;
+                let hash = combine(self.types.key_hash(ti)?, map.len() as u64);
+                let groups = self.map_groups(map.pairs())?;
+                (hash, FrameKind::Map(Box::new(MapFrame { groups, index: 0 })))
+            }
+            _ => return self.start_object(value, key, ti, run),
+        };
+        push_frame(&mut run.stack, Frame { key, hash, kind });
+        Ok(None)
     }
 
-    fn start_object(&mut self, value: AnyView<'_>, ti: TypeIndex) -> Result<Start, Error> {
-        let obj: ObjectRef = value.get()?;
+    /// An object: its memoised hash, its hook's answer, or a frame pushed for its fields.
+    fn start_object(
+        &mut self,
+        value: AnyView<'_>,
+        key: usize,
+        ti: TypeIndex,
+        run: &mut Run,
+    ) -> Result<Option<u64>, Error> {
         let ty = self.types.get(ti)?;
         let kind = ty.supported_kind()?;
-        if let Some((_, h)) = self.memo.get(&addr(&obj)) {
-            return Ok(Start::Done(*h));
+        if let Some(h) = self.memo.get(&key) {
+            return Ok(Some(*h));
         }
-        let clamp = (kind == SEqHashKind::FREE_VAR && self.region == DefRegionKind::SIMPLE)
-            .then(|| core::mem::replace(&mut self.region, DefRegionKind::NONE));
-        let key = addr(&obj);
+        let clamp = if kind == SEqHashKind::FREE_VAR && self.region == DefRegionKind::SIMPLE {
+            core::mem::replace(&mut self.region, DefRegionKind::NONE)
+        } else {
+            NO_REGION
+        };
         let init = ty.key_hash();
-        let frame =
-            ObjectFrame { obj, ty, kind, next: 0, child_region: None, clamp, value: Any::none() };
+        let frame = ObjectFrame { ty, next: 0, kind, child_region: NO_REGION, clamp };
         if let Some(hook) = S_HASH.attr(ti) {
             let h = self.call_hook(hook, &value, init)?;
-            return Ok(Start::Done(self.finish_object(frame, h)));
+            return Ok(Some(self.finish_object(key, frame, h)));
         }
-        Ok(Start::Frame(Frame { key, type_index: ti, hash: init, kind: FrameKind::Object(frame) }))
+        push_frame(&mut run.stack, Frame { key, hash: init, kind: FrameKind::Object(frame) });
+        Ok(None)
     }
 
-    fn resume<'f>(&mut self, top: &'f mut Frame, child: Option<u64>) -> Result<Step<'f>, Error> {
+    /// Hash the frame's inline children in place; stop at the first child that needs hashing
+    /// of its own (returned as a raw view of a value the frame keeps alive), or at the end.
+    #[inline]
+    fn advance(
+        &mut self,
+        top: &mut Frame,
+        held: &mut Vec<Any>,
+    ) -> Result<Option<TVMFFIAny>, Error> {
         match &mut top.kind {
             FrameKind::Object(f) => {
-                if let Some(h) = child {
-                    if let Some(region) = f.child_region.take() {
-                        self.region = region;
-                    }
-                    top.hash = combine(top.hash, h);
-                }
+                // SAFETY: the frame's object is alive while its frame is (see `Frame`).
+                let obj = unsafe { &*(top.key as *const ObjectHeader) };
                 while let Some(field) = f.ty.fields.get(f.next) {
                     f.next += 1;
                     if ignored(field) {
                         continue;
                     }
-                    f.value = get_field(&f.obj, field)?;
+                    let value = get_field(obj, field)?;
+                    if !value.type_index().is_object() {
+                        top.hash = combine(top.hash, pod_hash(value.as_raw()));
+                        continue;
+                    }
                     if let Some(kind) = field_region(field) {
-                        f.child_region = Some(self.region);
+                        f.child_region = self.region;
                         self.region = super::enter_region(self.region, kind);
                     }
-                    return Ok(Step::Child(f.value.view()));
+                    let raw = *value.as_raw();
+                    held.push(value);
+                    return Ok(Some(raw));
                 }
-                Ok(Step::Return(top.hash))
+                Ok(None)
             }
-            FrameKind::Seq { items, index } => {
-                if let Some(h) = child {
-                    top.hash = combine(top.hash, h);
-                    *index += 1;
-                }
-                Ok(match items.get(*index) {
-                    Some(v) => Step::Child(v),
-                    None => Step::Return(top.hash),
-                })
-            }
-            FrameKind::Map { groups, index, waiting } => {
-                if let Some(h) = child.filter(|_| *waiting) {
-                    top.hash = combine(top.hash, h);
-                    *waiting = false;
-                    *index += 1;
-                }
-                while let Some((key_hash, value)) = groups.get(*index) {
+            // Handled inline by `hash`.
+            FrameKind::Seq { .. } => Ok(None),
+            FrameKind::Map(m) => {
+                while let Some((key_hash, value)) = m.groups.get(m.index) {
+                    m.index += 1;
                     top.hash = combine(top.hash, *key_hash);
                     if let Some(v) = value {
-                        *waiting = true;
-                        return Ok(Step::Child(v.view()));
+                        return Ok(Some(*v.as_raw()));
                     }
-                    *index += 1;
                 }
-                Ok(Step::Return(top.hash))
+                Ok(None)
             }
         }
     }
 
     /// An object's hash once its fields (or hook) gave `hash`: free variables and DAG nodes
     /// mix in their order of appearance (or a free use its address), and the result is kept.
-    fn finish_object(&mut self, f: ObjectFrame, mut hash: u64) -> u64 {
-        if let Some(region) = f.clamp {
-            self.region = region;
+    fn finish_object(&mut self, key: usize, f: ObjectFrame, mut hash: u64) -> u64 {
+        if f.clamp != NO_REGION {
+            self.region = f.clamp;
         }
         if f.kind == SEqHashKind::FREE_VAR {
             hash = if self.region != DefRegionKind::NONE {
@@ -297,7 +379,7 @@ impl HashState {
                 self.free_var_counter = n.wrapping_add(1);
                 combine(hash, u64::from(n))
             } else {
-                addr(&f.obj) as u64
+                key as u64
             };
         }
         if f.kind == SEqHashKind::DAG_NODE {
@@ -305,7 +387,11 @@ impl HashState {
             self.graph_node_counter = n.wrapping_add(1);
             hash = combine(hash, u64::from(n));
         }
-        self.memo.insert(addr(&f.obj), (f.obj, hash));
+        // SAFETY: the object is alive (borrowed by the frame); a new reference is made.
+        if let Some(held) = unsafe { ObjectRef::<ObjectHeader>::from_raw_borrowed(key as *mut _) } {
+            self.memo.insert(key, hash);
+            self.memo_held.push(held);
+        }
         hash
     }
 
@@ -348,16 +434,15 @@ impl HashState {
             TypeIndex::STR | TypeIndex::BYTES | TypeIndex::BIG_INT => {
                 text_or_big_int_hash(key).map(Some)
             }
-            _ => Ok(key
-                .as_object_ptr()
-                .and_then(|p| self.memo.get(&(p.as_ptr() as usize)))
-                .map(|(_, h)| *h)),
+            _ => {
+                Ok(key.as_object_ptr().and_then(|p| self.memo.get(&(p.as_ptr() as usize))).copied())
+            }
         }
     }
 
     fn tensor_hash(&self, value: AnyView<'_>) -> Result<u64, Error> {
         let t = Tensor::from_any_view(value)?;
-        let key_hash = crate::structural::reflect::type_info(value.type_index())?.type_key_hash;
+        let key_hash = super::reflect::type_info(value.type_index())?.type_key_hash;
         let mut h = combine(key_hash, t.ndim() as u64);
         for &d in t.shape() {
             h = combine(h, d as u64);
@@ -431,23 +516,33 @@ impl HashState {
     }
 }
 
+/// The error for a value that contains itself, when `stack` holds an object twice.
+fn check_cycle(stack: &[Frame]) -> Result<(), Error> {
+    let Some(key) = first_repeat(stack.iter().map(|f| f.key)) else { return Ok(()) };
+    // SAFETY: every frame's object is alive while the frame is.
+    let ti = unsafe { (*(key as *const ObjectHeader)).type_index() };
+    Err(cycle_error(WHAT, ti))
+}
+
 /// The hash of an inline value: NaNs alike, inline strings as strings, the rest by bits.
-fn pod_hash(value: &AnyView<'_>) -> u64 {
-    let ti = value.type_index();
-    let raw = value.as_raw();
+#[inline]
+fn pod_hash(raw: &TVMFFIAny) -> u64 {
+    let ti = TypeIndex(raw.type_index);
     if ti == TypeIndex::FLOAT {
         // SAFETY: a float value carries `v_float64`.
         if unsafe { raw.value.v_float64 }.is_nan() {
             return combine(ti.0 as u64, f64::NAN.to_bits());
         }
-    }
-    if ti == TypeIndex::SMALL_STR {
+    } else if ti == TypeIndex::SMALL_STR {
         // `StableHashSmallStrBytes`: the NUL-padded value bytes as one little-endian word,
         // which is the bytes' `StableHashBytes`.
-        let bytes = value.as_str_or_bytes().unwrap_or_default();
+        // SAFETY: a small string lives in the value itself.
+        let view = unsafe { AnyView::from_raw(*raw) };
+        let bytes = view.as_str_or_bytes().unwrap_or_default();
         return combine(TypeIndex::STR.0 as u64, stable_hash_bytes(bytes));
     }
-    bits_hash(value)
+    // SAFETY: every value is fully initialised; read as an integer.
+    combine(raw.type_index as i64 as u64, unsafe { raw.value.v_uint64 })
 }
 
 /// The hash of a value by its type index and 8 value bytes.

@@ -50,6 +50,7 @@
 pub mod context;
 pub mod equal;
 pub mod hash;
+mod items;
 pub mod key;
 pub mod mutate;
 pub mod path;
@@ -86,6 +87,9 @@ impl Options {
         if self.map_free_vars { DefRegionKind::PATTERN } else { DefRegionKind::NONE }
     }
 }
+
+/// "No region saved": the frames' marker for a region slot with nothing to restore.
+pub(crate) const NO_REGION: DefRegionKind = DefRegionKind(-1);
 
 /// The region a definition-carrying field opens inside `current`: a pattern region is never
 /// left (entering any region inside it keeps the pattern), otherwise the field's own.

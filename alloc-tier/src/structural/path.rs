@@ -126,10 +126,10 @@ impl Drop for AccessPathObj {
             {
                 return; // shared, or not a path: its own destruction is not ours to run
             }
+            let payload = parent.as_raw().cast::<u8>().wrapping_add(PAYLOAD_OFFSET);
             // SAFETY: a path object (ours or C++'s, one layout) that only `parent` holds:
             // nobody else reads it, so its parent link may be moved out (leaving `None`,
             // a null pointer, as C++ leaves a moved-from `Optional`).
-            let payload = parent.as_raw().cast::<u8>().wrapping_add(PAYLOAD_OFFSET);
             next = unsafe { (*payload.cast::<AccessPathObj>()).parent.take() };
         }
     }
@@ -442,7 +442,7 @@ fn path_node(parent: &ObjectRef) -> Option<&AccessPathObj> {
     }
     // SAFETY: an object of the path type is laid out as `Object<AccessPathObj>`; the borrow
     // lives as long as the reference to it.
-    Some(unsafe { &(*parent.as_raw().cast::<Object<AccessPathObj>>()).payload() })
+    Some(unsafe { (*parent.as_raw().cast::<Object<AccessPathObj>>()).payload() })
 }
 
 fn nodes_equal(lhs: &AccessPathObj, rhs: &AccessPathObj) -> Result<bool, Error> {

@@ -53,20 +53,21 @@ impl TypeData {
     }
 
     /// The structural kind, or the reference's `TypeError` when the type has none.
+    #[inline]
     pub(crate) fn supported_kind(&self) -> Result<SEqHashKind, Error> {
         match self.kind {
-            None => Err(Error::type_error(alloc::format!(
-                "Type metadata is not set for type `{}`, so StructuralHash is not supported \
-                 for this type",
-                self.key_str()
-            ))),
-            Some(SEqHashKind::UNSUPPORTED) => Err(Error::type_error(alloc::format!(
-                "_type_s_eq_hash_kind is not set for type `{}`, so StructuralHash is not \
-                 supported for this type",
-                self.key_str()
-            ))),
-            Some(kind) => Ok(kind),
+            Some(kind) if kind != SEqHashKind::UNSUPPORTED => Ok(kind),
+            _ => Err(self.unsupported()),
         }
+    }
+
+    #[cold]
+    fn unsupported(&self) -> Error {
+        let what = if self.kind.is_none() { "Type metadata" } else { "_type_s_eq_hash_kind" };
+        Error::type_error(alloc::format!(
+            "{what} is not set for type `{}`, so StructuralHash is not supported for this type",
+            self.key_str()
+        ))
     }
 }
 
@@ -121,14 +122,32 @@ const CACHED_INDICES: usize = 1 << 16;
 
 impl TypeCache {
     /// The description of objects of `index`.
+    #[inline]
     pub(crate) fn get(&mut self, index: TypeIndex) -> Result<Rc<TypeData>, Error> {
-        let Some(slot) = usize::try_from(index.0).ok().filter(|&i| i < CACHED_INDICES) else {
-            return resolve(index).map(Rc::new);
-        };
-        if let Some(Some(data)) = self.slots.get(slot) {
+        if let Some(Some(data)) = Self::slot(index).and_then(|slot| self.slots.get(slot)) {
             return Ok(data.clone());
         }
+        self.resolve_slow(index)
+    }
+
+    /// The hash of the key of `index` (`type_key_hash`).
+    #[inline]
+    pub(crate) fn key_hash(&mut self, index: TypeIndex) -> Result<u64, Error> {
+        if let Some(Some(data)) = Self::slot(index).and_then(|slot| self.slots.get(slot)) {
+            return Ok(data.key_hash());
+        }
+        self.resolve_slow(index).map(|data| data.key_hash())
+    }
+
+    #[inline]
+    fn slot(index: TypeIndex) -> Option<usize> {
+        usize::try_from(index.0).ok().filter(|&i| i < CACHED_INDICES)
+    }
+
+    #[cold]
+    fn resolve_slow(&mut self, index: TypeIndex) -> Result<Rc<TypeData>, Error> {
         let data = Rc::new(resolve(index)?);
+        let Some(slot) = Self::slot(index) else { return Ok(data) };
         if self.slots.len() <= slot {
             self.slots.resize(slot.saturating_add(1), None);
         }
@@ -172,13 +191,9 @@ fn field_addr(obj: *mut TVMFFIObject, field: &TVMFFIFieldInfo) -> *mut c_void {
 }
 
 /// Read a field of the live object `obj` through its getter.
+#[inline]
 pub(crate) fn get_field(obj: &ObjectHeader, field: &TVMFFIFieldInfo) -> Result<Any, Error> {
-    let Some(getter) = field.getter else {
-        return Err(Error::type_error(alloc::format!(
-            "field `{}` has no getter",
-            String::from_utf8_lossy(field_name(field))
-        )));
-    };
+    let Some(getter) = field.getter else { return Err(no_getter(field)) };
     let mut out = TVMFFIAny::NONE;
     // SAFETY: the field lives `offset` bytes into the object the type info describes, and
     // the getter writes an owned value into `out` on success.
@@ -188,6 +203,14 @@ pub(crate) fn get_field(obj: &ObjectHeader, field: &TVMFFIFieldInfo) -> Result<A
     }
     // SAFETY: the getter wrote an owned value.
     Ok(unsafe { Any::from_raw(out) })
+}
+
+#[cold]
+fn no_getter(field: &TVMFFIFieldInfo) -> Error {
+    Error::type_error(alloc::format!(
+        "field `{}` has no getter",
+        String::from_utf8_lossy(field_name(field))
+    ))
 }
 
 /// Write a field of the live object `obj` through its setter (`CallFieldSetter`).
@@ -223,6 +246,7 @@ pub(crate) fn set_field(
 }
 
 /// The error a failed C call raised, or one saying it raised none.
+#[cold]
 pub(crate) fn raised(what: &str) -> Error {
     Error::take_raised().unwrap_or_else(|| {
         Error::runtime_error(alloc::format!("{what} failed without raising an error"))

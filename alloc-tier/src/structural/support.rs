@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use core::hash::{BuildHasherDefault, Hasher};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use tvmffi_core::{AnyView, ObjectHeader, TypeIndex};
+use tvmffi_core::{AnyView, TypeIndex};
 
 use crate::error::Error;
 use crate::object_type::type_key;
@@ -47,12 +47,6 @@ pub(crate) type AddrMap<V> = hashbrown::HashMap<usize, V, BuildHasherDefault<Add
 /// A set of addresses (or address pairs).
 pub(crate) type AddrSet<K> = hashbrown::HashSet<K, BuildHasherDefault<AddrHasher>>;
 
-/// The address of an object, as a map key.
-#[inline]
-pub(crate) fn addr(obj: &ObjectHeader) -> usize {
-    obj.as_raw() as usize
-}
-
 /// Native stack a traversal may use below its first entry before refusing to nest deeper
 /// through hooks (which recurse natively; the traversals themselves do not).
 #[cfg(target_pointer_width = "64")]
@@ -80,6 +74,21 @@ pub(crate) fn check_stack(base: usize, what: &str) -> Result<(), Error> {
     )))
 }
 
+/// Push onto a traversal's frame stack, writing the frame straight into its slot.
+#[inline(always)]
+pub(crate) fn push_frame<F>(stack: &mut alloc::vec::Vec<F>, frame: F) {
+    let len = stack.len();
+    if len == stack.capacity() {
+        stack.reserve(1);
+    }
+    // SAFETY: after the reserve the vector has room for `len + 1` elements; the slot at `len`
+    // is written before the length covers it.
+    unsafe {
+        stack.as_mut_ptr().add(len).write(frame);
+        stack.set_len(len + 1);
+    }
+}
+
 /// Stack depths at which a traversal looks for an object on its own path: the first check,
 /// then each time the depth doubles, so the checks cost O(1) per level overall.
 pub(crate) const FIRST_CYCLE_CHECK: usize = 1024;
@@ -98,12 +107,8 @@ pub(crate) fn first_repeat<K: core::hash::Hash + Eq + Copy>(
     keys: impl Iterator<Item = K>,
 ) -> Option<K> {
     let mut seen = AddrSet::default();
-    for key in keys {
-        if !seen.insert(key) {
-            return Some(key);
-        }
-    }
-    None
+    let mut keys = keys;
+    keys.find(|&key| !seen.insert(key))
 }
 
 /// A traversal's state lent to a callback function object that a hook calls back into.

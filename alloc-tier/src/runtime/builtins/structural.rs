@@ -57,7 +57,7 @@ fn options(
 ) -> Result<Options, Error> {
     Ok(Options {
         map_free_vars: arg(sig, at, map_free_vars, "bool")?,
-        skip_tensor_content: arg(sig, at + 1, skip, "bool")?,
+        skip_tensor_content: arg(sig, at.saturating_add(1), skip, "bool")?,
     })
 }
 

@@ -15,7 +15,7 @@ use super::{InplaceMode, MutateFn, MutateOutcome, Mutated, StructuralMutator, ou
 use crate::error::Error;
 use crate::map::{Dict, Map};
 use crate::seq::{Array, List};
-use crate::structural::equal::MapLike;
+use crate::structural::items::MapLike;
 
 /// The built-in hooks, by address (the engines compare attribute values against these).
 pub(crate) const MUTATE_SEQ: MutateFn = mutate_seq_hook;

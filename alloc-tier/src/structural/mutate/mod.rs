@@ -342,7 +342,7 @@ pub(crate) fn as_engine(obj: &ObjectRef<Object<MutatorCell>>) -> Option<&EngineO
         return None;
     }
     // SAFETY: only `new_engine` puts this vtable in a cell, in an `Object<EngineObj>`.
-    Some(unsafe { &(*obj.as_raw().cast::<Object<EngineObj>>()).payload() })
+    Some(unsafe { (*obj.as_raw().cast::<Object<EngineObj>>()).payload() })
 }
 
 fn new_engine(engine: Engine) -> Result<StructuralMutator, Error> {

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::error::Error;
 use crate::function::Function;
-use crate::structural::equal::{Items, MapLike};
+use crate::structural::items::{Items, MapLike};
 use crate::structural::reflect::{Column, TypeCache, TypeData, field_region, get_field, ignored};
 
 /// The `__s_visit__` hook column.
