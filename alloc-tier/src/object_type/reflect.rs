@@ -216,7 +216,8 @@ impl<T: ObjectDef + Payload, B: Boundary> Reflect<T, B> {
     }
 
     fn push_field<S: FieldStorage>(mut self, field: Field<T, S>, writable: bool) -> Self {
-        let metadata = field.info.json(&<S::Value as TypeStr>::type_schema());
+        let schema = field.schema.unwrap_or_else(<S::Value as TypeStr>::type_schema);
+        let metadata = field.info.json(&schema);
         let mut flags = field.flags;
         if writable {
             flags |= FieldFlags::WRITABLE;
@@ -497,8 +498,11 @@ impl Target for Table<'_> {
         self.0.register_attr(index.0, name.as_bytes(), value)
     }
 
-    fn auto_init(&mut self, _index: TypeIndex) -> Result<(), Error> {
-        Ok(())
+    /// The generated init straight into the table (it reads the type's fields when first
+    /// called, through the C API, by which time the start-up is over).
+    fn auto_init(&mut self, index: TypeIndex) -> Result<(), Error> {
+        let init = crate::dataclass::auto_init::<AbortOnPanic>(index);
+        self.attr(index, INIT, AnyView::from(&init))
     }
 }
 
