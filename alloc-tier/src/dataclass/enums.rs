@@ -216,7 +216,11 @@ pub fn enum_entry(index: TypeIndex, key: AnyView<'_>) -> Result<Any, Error> {
             return Ok(entry);
         }
     }
-    let shown = super::repr::repr(&key.to_owned()?, super::repr::ReprOptions::default())?;
+    // As C++ streams the index: a string's text, an integer's digits.
+    let shown = match key.as_str() {
+        Ok(text) => alloc::string::String::from(text),
+        Err(_) => super::repr::repr(&key.to_owned()?, super::repr::ReprOptions::default())?,
+    };
     Err(Error::value_error(format!(
         "Enum `{}` has no instance with index {shown}",
         crate::object_type::type_key(index)
