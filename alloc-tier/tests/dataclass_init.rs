@@ -244,6 +244,35 @@ unsafe extern "C" fn convert(
     0
 }
 
+/// The getter and setter of a Python-defined field of static type `kind`, as the Python
+/// package gets them: through the built-ins, passing function addresses as integers. Miri
+/// cannot follow a pointer through an integer, so under it the Rust API stands in.
+fn accessors(kind: TypeIndex) -> (tvmffi_core::sys::TVMFFIFieldGetter, Function) {
+    if cfg!(miri) {
+        let getter = tvmffi_alloc::dataclass::pyclass::field_getter(kind).unwrap();
+        // SAFETY: `convert` ignores its converter; the setter writes fields of this kind.
+        let setter = unsafe {
+            tvmffi_alloc::dataclass::pyclass::field_setter(kind, core::ptr::null_mut(), convert)
+        };
+        return (getter, setter);
+    }
+    let getter =
+        call("ffi.MakeFieldGetter", &[AnyView::from(kind.0)]).unwrap().get::<i64>().unwrap();
+    let convert_addr = convert as *const () as usize as i64;
+    let setter = call(
+        "ffi.MakeFieldSetter",
+        &[AnyView::from(kind.0), AnyView::from(0i64), AnyView::from(convert_addr)],
+    )
+    .unwrap()
+    .get::<Function>()
+    .unwrap();
+    // SAFETY: `ffi.MakeFieldGetter` returns a getter's address.
+    let getter = unsafe {
+        core::mem::transmute::<usize, tvmffi_core::sys::TVMFFIFieldGetter>(getter as usize)
+    };
+    (getter, setter)
+}
+
 fn bytes(s: &str) -> TVMFFIByteArray {
     TVMFFIByteArray { data: s.as_ptr().cast(), size: s.len() }
 }
@@ -259,19 +288,7 @@ fn python_defined_layouts_get_accessors_and_constructors() {
     let offsets = [24i64, 32, 48];
     let sizes = [8i64, 16, 8];
     for k in 0..3 {
-        let getter = call("ffi.MakeFieldGetter", &[AnyView::from(kinds[k].0)])
-            .unwrap()
-            .get::<i64>()
-            .unwrap();
-        let setter = call(
-            "ffi.MakeFieldSetter",
-            &[
-                AnyView::from(kinds[k].0),
-                AnyView::from(0i64),
-                AnyView::from(convert as *const () as usize as i64),
-            ],
-        )
-        .unwrap();
+        let (getter, setter) = accessors(kinds[k]);
         let info = TVMFFIFieldInfo {
             name: bytes(names[k]),
             doc: bytes(""),
@@ -281,11 +298,8 @@ fn python_defined_layouts_get_accessors_and_constructors() {
             size: sizes[k],
             alignment: 8,
             offset: offsets[k],
-            // SAFETY: `ffi.MakeFieldGetter` returns a getter's address.
-            getter: Some(unsafe {
-                core::mem::transmute::<usize, tvmffi_core::sys::TVMFFIFieldGetter>(getter as usize)
-            }),
-            setter: setter.as_object_ptr().unwrap().as_ptr().cast(),
+            getter: Some(getter),
+            setter: setter.as_object().as_raw().cast(),
             default_value_or_factory: TVMFFIAny::NONE,
             field_static_type_index: kinds[k].0,
         };
