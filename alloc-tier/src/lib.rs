@@ -19,6 +19,8 @@
 //! - [`typed`]: typed views, `Array<T>`, `List<T>`, `Optional<T>`, and [`match_any!`](crate::match_any).
 //! - [`object_type`](mod@object_type): object types defined in Rust, with their runtime type
 //!   index, and opaque objects.
+//! - [`dataclass`]: generic algorithms over reflected objects: repr, deep copy, recursive
+//!   comparison and hashing, the generated `__ffi_init__`, enum types.
 //! - [`runtime`]: the runtime's state as reusable types and, with the `runtime` feature,
 //!   the C API over them.
 //!
@@ -33,6 +35,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod big_int;
+pub mod dataclass;
 pub mod error;
 pub mod function;
 pub mod heap;

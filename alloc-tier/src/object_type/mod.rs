@@ -63,6 +63,7 @@ mod field;
 pub mod info;
 mod opaque;
 mod reflect;
+mod target;
 // The getters and setters raise errors through the C API, which needs a runtime.
 #[cfg(all(test, feature = "runtime"))]
 mod tests;

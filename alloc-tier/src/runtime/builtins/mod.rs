@@ -8,6 +8,7 @@
 //! | [`objects`] | `src/ffi/object.cc`: type keys, the sentinel objects, `__ffi_convert__` |
 //! | [`containers`] | `src/ffi/container.cc`, `src/ffi/tensor.cc`: arrays, lists, shapes |
 //! | [`maps`] | `src/ffi/container.cc`: maps, dicts, big-integer keys |
+//! | [`dataclass`] | `src/ffi/extra/dataclass.cc`, `ffi.MakeObjectFromPackedArgs`, the enum types of `src/ffi/object.cc` |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -16,6 +17,7 @@
 //! (which would wait for the start-up it is part of).
 
 mod containers;
+mod dataclass;
 mod functions;
 mod maps;
 mod objects;
@@ -50,6 +52,7 @@ pub(crate) fn ensure<R: Runtime>() {
             objects::register(&mut b);
             containers::register(&mut b);
             maps::register(&mut b);
+            dataclass::register(&mut b);
             R::register_builtins(&mut b);
         });
     });
