@@ -139,12 +139,10 @@ unsafe impl ObjectType for Object {
 ///
 /// # Safety
 ///
-/// The struct starts (at offset 0) with its [`Base`](Self::Base), `TYPE_DEPTH` is the
-/// base's plus one, and `is_instance` accepts only indices of this type and its
+/// The struct starts (at offset 0) with its parent's mirror (or the header), `TYPE_DEPTH`
+/// is the parent's plus one, and `is_instance` accepts only indices of this type and its
 /// subclasses, whose objects all start with a valid `Self`.
 pub unsafe trait ObjectCore: ObjectType + Sized + 'static {
-    /// The parent's mirror (the root's is itself).
-    type Base: ObjectCore;
     /// The depth in the type tree: 0 for `ffi.Object`.
     const TYPE_DEPTH: i32;
     /// Whether no type derives from this one.
@@ -157,7 +155,6 @@ pub unsafe trait ObjectCore: ObjectType + Sized + 'static {
 
 // SAFETY: the root: depth 0, every object starts with the header.
 unsafe impl ObjectCore for Object {
-    type Base = Object;
     const TYPE_DEPTH: i32 = 0;
 
     fn type_index() -> Result<TypeIndex, Error> {
@@ -176,13 +173,14 @@ impl MirrorIndex {
         Self(AtomicI32::new(-1))
     }
 
-    /// `T`'s index: from the cache, or looked up by key and checked.
-    pub fn get<T: ObjectCore>(&self) -> Result<TypeIndex, Error> {
+    /// `T`'s index: from the cache, or looked up by key and checked to sit under `parent`
+    /// (the `ObjectCore` of the mirror's first field).
+    pub fn get<T: ObjectCore, P: ObjectCore>(&self) -> Result<TypeIndex, Error> {
         let cached = self.0.load(Ordering::Acquire);
         if cached >= 0 {
             return Ok(TypeIndex(cached));
         }
-        let index = lookup::<T>()?;
+        let index = lookup::<T, P>()?;
         self.0.store(index.0, Ordering::Release);
         Ok(index)
     }
@@ -194,14 +192,14 @@ impl Default for MirrorIndex {
     }
 }
 
-fn lookup<T: ObjectCore>() -> Result<TypeIndex, Error> {
+fn lookup<T: ObjectCore, P: ObjectCore>() -> Result<TypeIndex, Error> {
     let key = T::TYPE_KEY;
     let info = TypeInfo::of_key(key).ok_or_else(|| {
         Error::runtime_error(format!(
             "type `{key}` is not registered: load the library that defines it first"
         ))
     })?;
-    let parent = <T::Base as ObjectCore>::type_index()?;
+    let parent = P::type_index()?;
     let at_place = info.depth() == T::TYPE_DEPTH
         && info.ancestor(T::TYPE_DEPTH - 1).is_some_and(|p| p.index() == parent);
     if !at_place {
@@ -209,7 +207,7 @@ fn lookup<T: ObjectCore>() -> Result<TypeIndex, Error> {
         return Err(Error::type_error(format!(
             "type `{key}` derives from `{actual}` at depth {}, but its mirror from `{}` at depth {}",
             info.depth(),
-            <T::Base as ObjectType>::TYPE_KEY,
+            P::TYPE_KEY,
             T::TYPE_DEPTH
         )));
     }
@@ -386,13 +384,12 @@ macro_rules! __mirror_object {
         // SAFETY: as above; the depth follows the parent's.
         #[automatically_derived]
         unsafe impl $crate::ObjectCore for $ty {
-            type Base = $base_ty;
             const TYPE_DEPTH: i32 = <$base_ty as $crate::ObjectCore>::TYPE_DEPTH + 1;
             const TYPE_FINAL: bool = $final;
 
             fn type_index() -> ::core::result::Result<$crate::TypeIndex, $crate::Error> {
                 static INDEX: $crate::__private::MirrorIndex = $crate::__private::MirrorIndex::new();
-                INDEX.get::<$ty>()
+                INDEX.get::<$ty, $base_ty>()
             }
         }
     };
