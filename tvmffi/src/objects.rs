@@ -9,8 +9,20 @@
 use core::marker::PhantomData;
 
 use tvmffi_alloc::function::Boundary;
+use tvmffi_alloc::object_type::info::TypeInfo;
 use tvmffi_alloc::object_type::{ObjectDef, Reflect};
-use tvmffi_core::Payload;
+use tvmffi_core::flags::SEqHashKind;
+use tvmffi_core::{Payload, TypeIndex};
+
+/// The structural equality kind of the parent of the type `index` (registered before it),
+/// which a subclass without its own inherits, as a C++ subclass inherits
+/// `_type_s_eq_hash_kind`.
+pub fn parent_eq_hash_kind(index: TypeIndex) -> SEqHashKind {
+    TypeInfo::of(index)
+        .and_then(|t| t.parent())
+        .and_then(|p| p.metadata())
+        .map_or(SEqHashKind::UNSUPPORTED, |m| m.structural_eq_hash_kind)
+}
 
 /// A type to ask about, by method resolution on `&&Probe::<T>::new()`.
 pub struct Probe<T>(PhantomData<fn() -> T>);

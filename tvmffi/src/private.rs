@@ -13,14 +13,14 @@ pub use tvmffi_core::sys::TVMFFIAny;
 // `#[derive(Object)]`.
 pub use crate::object_type::Reflection;
 pub use crate::objects::{
-    Probe, WithClone, WithDefault, WithoutClone, WithoutDefault, same_type,
+    Probe, WithClone, WithDefault, WithoutClone, WithoutDefault, parent_eq_hash_kind, same_type,
 };
 pub use tvmffi_alloc::Error;
 pub use tvmffi_alloc::field;
 pub use tvmffi_alloc::object_type::{
     ObjectDef, ObjectRoot, TypeAncestor, TypeIndexCache, is_instance,
 };
-pub use tvmffi_core::flags::SEqHashKind;
+pub use tvmffi_core::flags::{FieldFlags, SEqHashKind};
 pub use tvmffi_core::{ObjectType, Payload, TypeIndex};
 
 // The mirror derives.

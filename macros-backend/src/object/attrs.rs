@@ -53,6 +53,8 @@ pub struct FieldAttrs {
     pub switches: Vec<(Ident, LitBool)>,
     /// `metadata(key = value, ...)`.
     pub metadata: Vec<(LitStr, Expr)>,
+    /// `structural = false`: ignored by structural equality and hashing.
+    pub structural: Option<LitBool>,
 }
 
 fn is_ours(a: &Attribute) -> bool {
@@ -157,6 +159,7 @@ impl FieldAttrs {
                         let ident = meta.path.get_ident().cloned().expect("checked above");
                         out.switches.push((ident, meta.value()?.parse()?));
                     }
+                    "structural" => out.structural = Some(meta.value()?.parse()?),
                     "metadata" => meta.parse_nested_meta(|entry| {
                         let Some(key) = entry.path.get_ident() else {
                             return Err(entry.error("a metadata key is a name: `metadata(unit = \"m\")`"));
@@ -169,7 +172,7 @@ impl FieldAttrs {
                         return Err(meta.error(
                             "unknown `tvmffi` field option: expected `skip`, `read_only`, `name`, \
                              `default`, `default_factory`, `kw_only`, `init`, `repr`, `compare`, \
-                             `hash` or `metadata(...)`",
+                             `hash`, `structural` or `metadata(...)`",
                         ));
                     }
                 }
@@ -189,7 +192,8 @@ impl FieldAttrs {
                 || out.default_factory.is_some()
                 || out.kw_only
                 || !out.switches.is_empty()
-                || !out.metadata.is_empty();
+                || !out.metadata.is_empty()
+                || out.structural.is_some();
             if others {
                 errors.push(span, "a `skip`ped field is not reflected: it takes no other option");
             }
@@ -259,13 +263,14 @@ mod tests {
     fn reads_every_field_option() {
         let (a, err) = field_attrs(quote::quote! {
             #[tvmffi(name = "label", default = 1 + 2, kw_only, init = false, repr = false)]
-            #[tvmffi(read_only, metadata(unit = "m", rank = 2))]
+            #[tvmffi(read_only, metadata(unit = "m", rank = 2), structural = false)]
             x: i64
         });
         assert!(err.is_none(), "{err:?}");
         assert_eq!(a.name.unwrap().value(), "label");
         assert_eq!(a.default.unwrap().to_token_stream().to_string(), "1 + 2");
         assert!(a.kw_only && a.read_only);
+        assert!(!a.structural.unwrap().value);
         let switches: Vec<_> = a.switches.iter().map(|(k, v)| (k.to_string(), v.value)).collect();
         assert_eq!(switches, [("init".into(), false), ("repr".into(), false)]);
         let meta: Vec<_> = a.metadata.iter().map(|(k, v)| (k.value(), v.to_token_stream().to_string())).collect();

@@ -61,6 +61,9 @@ fn field_tokens(f: &ReflectedField) -> TokenStream {
     for (switch, value) in &f.attrs.switches {
         calls.extend(quote!(.#switch(#value)));
     }
+    if f.attrs.structural.as_ref().is_some_and(|b| !b.value) {
+        calls.extend(quote!(.flags(__tvmffi::FieldFlags::SEQ_HASH_IGNORE)));
+    }
     for (key, value) in &f.attrs.metadata {
         calls.extend(quote_spanned!(value.span()=> .metadata(#key, #value)));
     }
@@ -107,8 +110,13 @@ pub fn expand(s: &ObjectStruct) -> TokenStream {
     if let Some(doc) = doc_string(docs) {
         reflect.extend(quote!(let r = r.doc(#doc);));
     }
-    if let Some(kind) = &attrs.eq_hash_kind {
-        reflect.extend(quote!(let r = r.structural_eq_hash_kind(__tvmffi::SEqHashKind::#kind);));
+    match (&attrs.eq_hash_kind, &attrs.parent) {
+        (Some(kind), _) => reflect
+            .extend(quote!(let r = r.structural_eq_hash_kind(__tvmffi::SEqHashKind::#kind);)),
+        // As a C++ subclass inherits `_type_s_eq_hash_kind`.
+        (None, Some(_)) => reflect
+            .extend(quote!(let r = r.structural_eq_hash_kind(__tvmffi::parent_eq_hash_kind(index));)),
+        (None, None) => {}
     }
     reflect.extend(quote! {
         let r = (&&__tvmffi::Probe::<Self>::new()).__tvmffi_creator(r);
