@@ -11,6 +11,10 @@
 //!   object type (`ObjectDef`, `Payload`, and its reflection registered with its index).
 //! - [`derive_mirror_object`] and [`derive_mirror_object_ref`] implement the derives that the
 //!   reference's Rust stub generator writes (`tvm_ffi::derive::{Object, ObjectRef}`).
+//!
+//! # Features
+//!
+//! None.
 
 mod errors;
 mod expand;

@@ -1,6 +1,10 @@
 //! The procedural macros of [tvmffi](https://docs.rs/tvmffi): use them through that crate
 //! (`#[tvmffi::export]`, `#[derive(tvmffi::Object)]`, `tvmffi::derive::{Object, ObjectRef}`),
 //! which has their documentation. The logic lives in `tvmffi-macros-backend`.
+//!
+//! # Features
+//!
+//! None: the facade's `macros` feature turns this crate on.
 
 use proc_macro::TokenStream;
 

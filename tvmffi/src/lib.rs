@@ -72,6 +72,21 @@
 //! reference's messages, and a panic is caught and raised as a `RuntimeError` (with `std`;
 //! without it, a panic aborts rather than unwind into C).
 //!
+//! # Objects defined in Rust
+//!
+//! [`#[derive(Object)]`](Object) makes a `#[repr(C)]` struct an object type with its type
+//! key, parent and finality as attributes, and registers its reflection (fields, methods,
+//! creator, copy) with its type index, so that C++, Python and the runtime's algorithms
+//! (repr, structural equality and hashing, serialization, copies) use it as they use a C++
+//! type. [`object_type`] has the builder underneath ([`object_type::Reflect`]), the type
+//! information of any registered type ([`object_type::info`]) and [`register_types!`].
+//!
+//! # Bindings written by the reference's stub generator
+//!
+//! `tvm-ffi-stubgen --target rust` writes Rust mirrors of reflected C++ types against a crate
+//! it imports as `tvm_ffi`: rename this one so (`tvm_ffi = { package = "tvmffi", .. }`) and
+//! its output compiles and runs; [`mirror`] lists what it uses and how it maps here.
+//!
 //! # Tiers
 //!
 //! | crate | feature | what it adds |
