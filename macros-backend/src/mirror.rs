@@ -22,7 +22,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{Attribute, Data, DeriveInput, Fields, GenericArgument, LitStr, Path, PathArguments, Type};
+use syn::{
+    Attribute, Data, DeriveInput, Fields, GenericArgument, LitStr, Path, PathArguments, Type,
+};
 
 use crate::errors::Errors;
 
@@ -35,7 +37,11 @@ fn krate(attrs: &[Attribute], errors: &mut Errors) -> Path {
                 return Err(meta.error("expected `crate = path`"));
             }
             let value = meta.value()?;
-            krate = if value.peek(LitStr) { value.parse::<LitStr>()?.parse()? } else { value.parse()? };
+            krate = if value.peek(LitStr) {
+                value.parse::<LitStr>()?.parse()?
+            } else {
+                value.parse()?
+            };
             Ok(())
         });
         if let Err(e) = result {
@@ -46,7 +52,11 @@ fn krate(attrs: &[Attribute], errors: &mut Errors) -> Path {
 }
 
 /// The named fields of a non-generic struct, or errors.
-fn struct_fields<'a>(input: &'a DeriveInput, what: &str, errors: &mut Errors) -> Vec<&'a syn::Field> {
+fn struct_fields<'a>(
+    input: &'a DeriveInput,
+    what: &str,
+    errors: &mut Errors,
+) -> Vec<&'a syn::Field> {
     if !input.generics.params.is_empty() {
         errors.push(input.generics.span(), &format!("{what} cannot be generic"));
     }
@@ -196,15 +206,38 @@ mod tests {
 
     #[test]
     fn an_object_mirror_needs_a_key_and_a_base() {
-        let out = derive_mirror_object(quote!(struct A { base: Object }));
+        let out = derive_mirror_object(quote!(
+            struct A {
+                base: Object,
+            }
+        ));
         assert!(out.to_string().contains("needs `#[type_key"), "{out}");
-        let out = derive_mirror_object(quote!(#[type_key = "k"] struct A {}));
+        let out = derive_mirror_object(quote!(
+            #[type_key = "k"]
+            struct A {}
+        ));
         assert!(out.to_string().contains("starts with its parent"), "{out}");
-        let out = derive_mirror_object(quote!(#[type_key = 3] struct A { base: Object }));
+        let out = derive_mirror_object(quote!(
+            #[type_key = 3]
+            struct A {
+                base: Object,
+            }
+        ));
         assert!(out.to_string().contains("expected `#[type_key"), "{out}");
-        let out = derive_mirror_object(quote!(#[type_key = "k"] #[type_final = true] struct A { base: Object }));
+        let out = derive_mirror_object(quote!(
+            #[type_key = "k"]
+            #[type_final = true]
+            struct A {
+                base: Object,
+            }
+        ));
         assert!(out.to_string().contains("expected `#[type_final]`"), "{out}");
-        let out = derive_mirror_object(quote!(#[type_key = "k"] enum A { B }));
+        let out = derive_mirror_object(quote!(
+            #[type_key = "k"]
+            enum A {
+                B,
+            }
+        ));
         assert!(out.to_string().contains("is a struct"), "{out}");
     }
 
@@ -220,9 +253,18 @@ mod tests {
             }
             .to_string()
         );
-        let out = derive_mirror_object_ref(quote!(struct R { a: ObjectArc<A>, b: i64 }));
+        let out = derive_mirror_object_ref(quote!(
+            struct R {
+                a: ObjectArc<A>,
+                b: i64,
+            }
+        ));
         assert!(out.to_string().contains("one field"), "{out}");
-        let out = derive_mirror_object_ref(quote!(struct R { a: Box<A> }));
+        let out = derive_mirror_object_ref(quote!(
+            struct R {
+                a: Box<A>,
+            }
+        ));
         assert!(out.to_string().contains("one field"), "{out}");
     }
 }

@@ -30,8 +30,21 @@ macro_rules! optional_values {
 }
 
 optional_values!(
-    bool, i8, i16, i32, i64, u8, u16, u32, f32, f64, Device, DataType, tvmffi_alloc::String,
-    tvmffi_alloc::Bytes, tvmffi_alloc::BigInt,
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    f32,
+    f64,
+    Device,
+    DataType,
+    tvmffi_alloc::String,
+    tvmffi_alloc::Bytes,
+    tvmffi_alloc::BigInt,
 );
 
 impl<T: OptionalValue> OptionalValue for Option<T> {}

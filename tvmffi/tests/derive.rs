@@ -92,7 +92,10 @@ fn fields_carry_names_docs_flags_defaults_and_offsets() {
     assert_eq!(name.raw().offset as usize, 24 + core::mem::offset_of!(Shape, name));
 
     let scale = info.field("scale").unwrap();
-    assert_eq!(scale.flags(), FieldFlags::WRITABLE | FieldFlags::HAS_DEFAULT | FieldFlags::REPR_OFF);
+    assert_eq!(
+        scale.flags(),
+        FieldFlags::WRITABLE | FieldFlags::HAS_DEFAULT | FieldFlags::REPR_OFF
+    );
     assert_eq!(scale.default_value().unwrap().get::<f64>().unwrap(), 1.0);
 
     let r = info.field("r").unwrap();
@@ -245,7 +248,8 @@ mod mirrored {
         let mirror: CircleRef = tvmffi::Any::from(c).get().unwrap();
         assert_eq!(mirror.base.radius, 4.0);
         assert_eq!(mirror.base.base.name.as_str(), "m");
-        let r: f64 = FieldGetter::new(CircleMirror::type_index(), "r").unwrap().get(&*mirror.base).unwrap();
+        let r: f64 =
+            FieldGetter::new(CircleMirror::type_index(), "r").unwrap().get(&*mirror.base).unwrap();
         assert_eq!(r, 4.0);
         assert_eq!(CircleMirror::TYPE_DEPTH, 2);
 

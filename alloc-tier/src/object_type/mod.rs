@@ -256,14 +256,16 @@ fn byte_array(s: &str) -> TVMFFIByteArray {
 pub fn type_index<T: ObjectDef>() -> Result<TypeIndex, Error> {
     const { assert!(!<T::Parent as TypeAncestor>::FINAL, "the parent type is final") };
     let mut failure = None;
-    let index = *T::type_index_cache().0.call_once(|| match register::<T>().and_then(|index| {
-        T::on_register(index)?;
-        Ok(index)
-    }) {
-        Ok(index) => index.0,
-        Err(e) => {
-            failure = Some(e);
-            -1
+    let index = *T::type_index_cache().0.call_once(|| {
+        match register::<T>().and_then(|index| {
+            T::on_register(index)?;
+            Ok(index)
+        }) {
+            Ok(index) => index.0,
+            Err(e) => {
+                failure = Some(e);
+                -1
+            }
         }
     });
     if index >= 0 {

@@ -361,10 +361,7 @@ impl<T: ObjectDef + Payload, B: Boundary> Reflect<T, B> {
     pub fn register_at(self, index: TypeIndex) -> Result<TypeIndex, Error> {
         let key = <T as ObjectDef>::TYPE_KEY;
         if super::type_key(index) != key {
-            return Err(Error::runtime_error(format!(
-                "type index {} is not `{key}`'s",
-                index.0
-            )));
+            return Err(Error::runtime_error(format!("type index {} is not `{key}`'s", index.0)));
         }
         self.register_with(index, &mut CApi)?;
         Ok(index)

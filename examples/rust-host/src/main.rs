@@ -9,10 +9,9 @@ use tvmffi::prelude::*;
 fn main() -> Result<(), Error> {
     let module = Module::load_from_file(env!("RUST_HOST_KERNEL"))
         .map_err(|e| Error::runtime_error(e.to_string()))?;
-    let scale: Function = Any::from(
-        module.function("scale").map_err(|e| Error::runtime_error(e.to_string()))?,
-    )
-    .get()?;
+    let scale: Function =
+        Any::from(module.function("scale").map_err(|e| Error::runtime_error(e.to_string()))?)
+            .get()?;
 
     let x = Tensor::from_slice(&[4], &[1.0f32, 2.0, 3.0, 4.0])?;
     let y = Tensor::from_slice(&[4], &[0.0f32; 4])?;
@@ -22,7 +21,8 @@ fn main() -> Result<(), Error> {
 
     // The kernel raises through this program's runtime; the call returns the error.
     let short = Tensor::from_slice(&[2], &[0.0f32; 2])?;
-    let e = scale.call(&[AnyView::from(&x), AnyView::from(&short), AnyView::from(1.0)]).unwrap_err();
+    let e =
+        scale.call(&[AnyView::from(&x), AnyView::from(&short), AnyView::from(1.0)]).unwrap_err();
     println!("caught: {e}");
     assert_eq!(e.kind(), "ValueError");
     assert_eq!(e.message(), "x and y must be float32 vectors of one length");

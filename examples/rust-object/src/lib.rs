@@ -19,7 +19,9 @@ pub struct Point {
     pub label: FieldCell<tvmffi::String>,
 }
 
-fn point_methods(r: tvmffi::object_type::Reflection<Point>) -> tvmffi::object_type::Reflection<Point> {
+fn point_methods(
+    r: tvmffi::object_type::Reflection<Point>,
+) -> tvmffi::object_type::Reflection<Point> {
     r.def("norm", |p: ObjectRef<Object<Point>>| p.x.get().hypot(p.y.get()))
 }
 

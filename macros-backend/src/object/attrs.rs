@@ -98,7 +98,10 @@ impl TypeAttrs {
                         if !EQ_HASH_KINDS.contains(&kind.to_string().as_str()) {
                             return Err(syn::Error::new(
                                 kind.span(),
-                                format!("unknown `eq_hash_kind`: expected one of {}", EQ_HASH_KINDS.join(", ")),
+                                format!(
+                                    "unknown `eq_hash_kind`: expected one of {}",
+                                    EQ_HASH_KINDS.join(", ")
+                                ),
                             ));
                         }
                         out.eq_hash_kind = Some(kind);
@@ -162,7 +165,9 @@ impl FieldAttrs {
                     "structural" => out.structural = Some(meta.value()?.parse()?),
                     "metadata" => meta.parse_nested_meta(|entry| {
                         let Some(key) = entry.path.get_ident() else {
-                            return Err(entry.error("a metadata key is a name: `metadata(unit = \"m\")`"));
+                            return Err(
+                                entry.error("a metadata key is a name: `metadata(unit = \"m\")`")
+                            );
                         };
                         let key = LitStr::new(&key.to_string(), key.span());
                         out.metadata.push((key, entry.value()?.parse()?));
@@ -273,13 +278,15 @@ mod tests {
         assert!(!a.structural.unwrap().value);
         let switches: Vec<_> = a.switches.iter().map(|(k, v)| (k.to_string(), v.value)).collect();
         assert_eq!(switches, [("init".into(), false), ("repr".into(), false)]);
-        let meta: Vec<_> = a.metadata.iter().map(|(k, v)| (k.value(), v.to_token_stream().to_string())).collect();
+        let meta: Vec<_> =
+            a.metadata.iter().map(|(k, v)| (k.value(), v.to_token_stream().to_string())).collect();
         assert_eq!(meta, [("unit".into(), "\"m\"".into()), ("rank".into(), "2".into())]);
     }
 
     #[test]
     fn refuses_contradictory_field_options() {
-        let (_, err) = field_attrs(quote::quote! { #[tvmffi(default = 1, default_factory = f())] x: i64 });
+        let (_, err) =
+            field_attrs(quote::quote! { #[tvmffi(default = 1, default_factory = f())] x: i64 });
         assert_eq!(err.unwrap(), "a field has a `default` or a `default_factory`, not both");
         let (_, err) = field_attrs(quote::quote! { #[tvmffi(skip, kw_only)] x: i64 });
         assert_eq!(err.unwrap(), "a `skip`ped field is not reflected: it takes no other option");

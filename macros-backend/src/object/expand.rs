@@ -84,10 +84,8 @@ pub fn expand(s: &ObjectStruct) -> TokenStream {
     };
     let is_final = attrs.is_final;
     let child_slots = attrs.child_slots.as_ref().map(|n| quote!(const CHILD_SLOTS: u32 = #n;));
-    let can_overflow = attrs
-        .can_overflow
-        .as_ref()
-        .map(|b| quote!(const CHILD_SLOTS_CAN_OVERFLOW: bool = #b;));
+    let can_overflow =
+        attrs.can_overflow.as_ref().map(|b| quote!(const CHILD_SLOTS_CAN_OVERFLOW: bool = #b;));
 
     let parent_checks = parent_field.as_ref().map(|(base, base_ty)| {
         let parent = attrs.parent.as_ref().expect("a parent field implies a parent");
@@ -111,11 +109,13 @@ pub fn expand(s: &ObjectStruct) -> TokenStream {
         reflect.extend(quote!(let r = r.doc(#doc);));
     }
     match (&attrs.eq_hash_kind, &attrs.parent) {
-        (Some(kind), _) => reflect
-            .extend(quote!(let r = r.structural_eq_hash_kind(__tvmffi::SEqHashKind::#kind);)),
+        (Some(kind), _) => {
+            reflect.extend(quote!(let r = r.structural_eq_hash_kind(__tvmffi::SEqHashKind::#kind);))
+        }
         // As a C++ subclass inherits `_type_s_eq_hash_kind`.
-        (None, Some(_)) => reflect
-            .extend(quote!(let r = r.structural_eq_hash_kind(__tvmffi::parent_eq_hash_kind(index));)),
+        (None, Some(_)) => reflect.extend(
+            quote!(let r = r.structural_eq_hash_kind(__tvmffi::parent_eq_hash_kind(index));),
+        ),
         (None, None) => {}
     }
     reflect.extend(quote! {
@@ -257,12 +257,17 @@ mod tests {
         });
         assert!(out.contains("field ! (Self , r#type , \"type\")"), "{out}");
         assert!(out.contains("field ! (Self , x , \"other\")"), "{out}");
-        assert!(out.contains(":: core :: concat ! (include_str ! (\"point.md\") , \"\\n\")"), "{out}");
+        assert!(
+            out.contains(":: core :: concat ! (include_str ! (\"point.md\") , \"\\n\")"),
+            "{out}"
+        );
     }
 
     #[test]
     fn errors_become_compile_errors() {
-        let out = expand_item(quote!(struct S;));
+        let out = expand_item(quote!(
+            struct S;
+        ));
         assert!(out.contains("compile_error"), "{out}");
         assert!(!out.contains("ObjectDef"), "{out}");
     }

@@ -14,4 +14,5 @@
     clippy::undocumented_unsafe_blocks,
     clippy::missing_safety_doc
 )]
+#[rustfmt::skip] // the generator's layout, as it writes it
 pub mod generated;

@@ -125,7 +125,8 @@ fn rust_reads_objects_made_by_cpp() {
     }
     // `TestIntPair`'s C++ `__ffi_init__`.
     let init = method(TestIntPairObj::type_index().unwrap(), "__ffi_init__");
-    let pair: TestIntPair = init.call(&[AnyView::from(5i64), AnyView::from(6i64)]).unwrap().get().unwrap();
+    let pair: TestIntPair =
+        init.call(&[AnyView::from(5i64), AnyView::from(6i64)]).unwrap().get().unwrap();
     assert_eq!((pair.a, pair.b), (5, 6));
 
     // Made empty by the C++ creator, filled through the C++ setters, read as struct fields.
@@ -179,18 +180,23 @@ fn casts_copies_and_errors() {
 
     // The generated `ShallowCopy`: a new object of the same type, the fields copied.
     let copy = ObjectArc::shallow_copy(TestCxxClassDerivedDerived::data(&d));
-    assert_eq!(ObjectArc::type_index(&copy), ObjectArc::type_index(TestCxxClassDerivedDerived::data(&d)));
+    assert_eq!(
+        ObjectArc::type_index(&copy),
+        ObjectArc::type_index(TestCxxClassDerivedDerived::data(&d))
+    );
     assert_eq!((copy.v_i64, copy.v_str.as_str()), (1, "x"));
 
     // A getter on an object of another type, and a mirror that is no object yet.
-    let getter = tvm_ffi::FieldGetter::new(TestCxxClassHiddenFieldObj::type_index(), "v_i64").unwrap();
+    let getter =
+        tvm_ffi::FieldGetter::new(TestCxxClassHiddenFieldObj::type_index(), "v_i64").unwrap();
     let e = getter.get::<_, i64>(&**TestCxxClassDerivedDerived::data(&d)).unwrap_err();
     assert_eq!(e.kind(), "TypeError");
     let e = tvm_ffi::FieldGetter::new(TestIntPairObj::type_index(), "c").unwrap_err();
     assert_eq!(e.message(), "type `testing.TestIntPair` has no reflected field `c`");
     // The value of a Rust-made object through `Any`, as a function argument would see it.
     let echo = tvm_ffi::Function::get_global("testing.echo").unwrap();
-    let pair: TestIntPair = echo.call(&[AnyView::from(&TestIntPair::new(1, 2))]).unwrap().get().unwrap();
+    let pair: TestIntPair =
+        echo.call(&[AnyView::from(&TestIntPair::new(1, 2))]).unwrap().get().unwrap();
     assert_eq!(pair.b, 2);
     let e = Any::from(1i64).get::<TestIntPair>().unwrap_err();
     assert!(e.to_string().contains("testing.TestIntPair"), "{e}");

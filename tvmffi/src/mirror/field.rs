@@ -58,14 +58,10 @@ impl FieldGetter {
     /// The field `name` of the type `owner`, or of its nearest ancestor that has one.
     pub fn new(owner: impl TypeIndexArg, name: &str) -> Result<Self, Error> {
         let owner = owner.into_type_index()?;
-        let info = TypeInfo::of(owner).ok_or_else(|| {
-            Error::type_error(format!("no type has index {}", owner.0))
-        })?;
+        let info = TypeInfo::of(owner)
+            .ok_or_else(|| Error::type_error(format!("no type has index {}", owner.0)))?;
         let field = info.field(name).ok_or_else(|| {
-            Error::attribute_error(format!(
-                "type `{}` has no reflected field `{name}`",
-                info.key()
-            ))
+            Error::attribute_error(format!("type `{}` has no reflected field `{name}`", info.key()))
         })?;
         Ok(Self { owner: info, field })
     }
@@ -108,4 +104,3 @@ impl FieldGetter {
         tvmffi_alloc::typed::cast::<T>(value.view())
     }
 }
-

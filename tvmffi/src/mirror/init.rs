@@ -72,9 +72,7 @@ macro_rules! zero_is_a_value {
     )*};
 }
 
-zero_is_a_value!(
-    bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, Device, DataType, Any
-);
+zero_is_a_value!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, Device, DataType, Any);
 
 /// Types that are one `TVMFFIAny` cell (strings, bytes, big integers): all-zero bytes are
 /// the `None` cell, no value of the type, and nothing to drop.

@@ -388,7 +388,8 @@ macro_rules! __mirror_object {
             const TYPE_FINAL: bool = $final;
 
             fn type_index() -> ::core::result::Result<$crate::TypeIndex, $crate::Error> {
-                static INDEX: $crate::__private::MirrorIndex = $crate::__private::MirrorIndex::new();
+                static INDEX: $crate::__private::MirrorIndex =
+                    $crate::__private::MirrorIndex::new();
                 INDEX.get::<$ty, $base_ty>()
             }
         }
@@ -446,7 +447,9 @@ macro_rules! __mirror_object_ref {
 
         impl $crate::TypeStr for $ty {
             fn type_str() -> $crate::__private::Cow<'static, str> {
-                $crate::__private::Cow::Borrowed(<$target as $crate::__private::ObjectType>::TYPE_KEY)
+                $crate::__private::Cow::Borrowed(
+                    <$target as $crate::__private::ObjectType>::TYPE_KEY,
+                )
             }
         }
 
