@@ -28,7 +28,7 @@ struct Shape {
 #[repr(C)]
 struct Circle {
     base: Shape,
-    #[tvmffi(name = "r", compare = false, hash = false)]
+    #[tvmffi(name = "r", compare = false, hash = false, structural = false)]
     radius: f64,
     #[tvmffi(read_only, init = false, default_factory = Function::from_packed(|_| Ok(Any::from(tvmffi::Array::<i64>::new()))))]
     tags: FieldCell<tvmffi::Array<i64>>,
@@ -71,6 +71,8 @@ fn the_type_sits_under_its_parent_with_its_options() {
     assert_eq!(meta.structural_eq_hash_kind, SEqHashKind::TREE_NODE);
     assert_eq!(meta.total_size as usize, size_of::<Object<Shape>>());
     assert_eq!(shape.raw().type_key.size, "test.derive.Shape".len());
+    let circle_kind = info.metadata().unwrap().structural_eq_hash_kind;
+    assert_eq!(circle_kind, SEqHashKind::TREE_NODE, "inherited, as a C++ subclass inherits it");
     assert!(type_attr("__ffi_type_final__", info.index()).unwrap().get::<bool>().unwrap());
     assert!(!type_attr("__ffi_type_final__", shape.index()).unwrap().get::<bool>().unwrap());
     assert_eq!(type_attr("test.derive.sides", info.index()).unwrap().get::<i64>().unwrap(), 0);
@@ -99,7 +101,11 @@ fn fields_carry_names_docs_flags_defaults_and_offsets() {
     assert_eq!(scale.default_value().unwrap().get::<f64>().unwrap(), 1.0);
 
     let r = info.field("r").unwrap();
-    assert_eq!(r.flags(), FieldFlags::COMPARE_OFF | FieldFlags::HASH_OFF, "read-only");
+    assert_eq!(
+        r.flags(),
+        FieldFlags::COMPARE_OFF | FieldFlags::HASH_OFF | FieldFlags::SEQ_HASH_IGNORE,
+        "read-only"
+    );
     assert_eq!(r.raw().offset as usize, 24 + core::mem::offset_of!(Circle, radius));
 
     let tags = info.field("tags").unwrap();

@@ -104,6 +104,9 @@ macro_rules! reference {
                 unsafe { field.cast::<*const u8>().read().is_null() }
             }
         }
+
+        // SAFETY: one non-null pointer (asserted in `crate::layout`).
+        unsafe impl<$($g)*> NullablePointer for $t {}
     )*};
 }
 
@@ -135,11 +138,6 @@ unsafe impl<R: MaybeUndefined + NullablePointer> MaybeUndefined for Option<R> {
 ///
 /// `Self` is one non-null pointer, so `Option<Self>` is that pointer, null for `None`.
 pub unsafe trait NullablePointer {}
-
-// SAFETY: `ObjectArc` is a transparent non-null object pointer.
-unsafe impl<T: ObjectCore> NullablePointer for ObjectArc<T> {}
-// SAFETY: `ObjectRef` is a non-null object pointer.
-unsafe impl<T: tvmffi_core::ObjectType> NullablePointer for tvmffi_core::ObjectRef<T> {}
 
 /// Drop the field at `field` unless it is undefined (all-zero bytes that are no value).
 ///
