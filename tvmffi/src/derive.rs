@@ -1,7 +1,7 @@
 //! The derives that the reference's Rust stub generator (`tvm-ffi-stubgen --target rust`)
 //! writes, by these paths, for mirrors of object types defined elsewhere: see
 //! [`mirror`](crate::mirror). To define a new object type in Rust, use
-//! [`#[derive(tvmffi::Object)]`](crate::Object) instead.
+//! [`#[derive(tvmffi::Object)]`](derive@crate::Object) instead.
 
 /// A `#[repr(C)]` mirror of a registered object type, header included: the first field is
 /// the parent's mirror (`base: tvm_ffi::Object` under `ffi.Object`), `#[type_key = "..."]`

@@ -74,7 +74,7 @@
 //!
 //! # Objects defined in Rust
 //!
-//! [`#[derive(Object)]`](Object) makes a `#[repr(C)]` struct an object type with its type
+//! [`#[derive(Object)]`](derive@Object) makes a `#[repr(C)]` struct an object type with its type
 //! key, parent and finality as attributes, and registers its reflection (fields, methods,
 //! creator, copy) with its type index, so that C++, Python and the runtime's algorithms
 //! (repr, structural equality and hashing, serialization, copies) use it as they use a C++

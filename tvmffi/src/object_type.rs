@@ -1,6 +1,6 @@
 //! Object types defined in Rust: the alloc tier's `object_type` (with [`ObjectDef`],
 //! [`Reflect`], [`FieldCell`], [`new_object`], [`info`]) and [`Reflection`], the
-//! reflection builder that [`#[derive(Object)]`](crate::Object) hands to a `methods`
+//! reflection builder that [`#[derive(Object)]`](derive@crate::Object) hands to a `methods`
 //! function.
 //!
 //! ```

@@ -1,7 +1,7 @@
 //! [`register_types!`](crate::register_types): register derived object types when the
 //! library (or program) holding them is loaded.
 
-/// Register [`#[derive(Object)]`](crate::Object) types as soon as the shared library (or
+/// Register [`#[derive(Object)]`](derive@crate::Object) types as soon as the shared library (or
 /// program) holding them is loaded, as C++ registers its types from static initializers:
 /// Python can then name them (`tvm_ffi.register_object("ns.Name")`, construct them through
 /// `__ffi_init__`) before calling anything in the library.

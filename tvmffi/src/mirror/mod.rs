@@ -59,7 +59,7 @@
 //! The generator computes its size assertions (`size_of::<XObj>() == 48`) and field widths
 //! for 64-bit pointers: a mirror with an object field does not compile on a 32-bit target,
 //! by design of its output, not by a fault of the layouts here. This crate's own layouts
-//! (the header, [`ObjectArc`], [`Optional`], the strings and containers) are the C++ ones on
+//! (the header, [`ObjectArc`], [`Optional`](crate::Optional), the strings and containers) are the C++ ones on
 //! 32-bit targets too, and are asserted on every target.
 //!
 //! # What a mirror trusts
