@@ -109,7 +109,9 @@ pub fn derive_mirror_object(input: TokenStream) -> TokenStream {
         errors.push(input.ident.span(), "an object mirror needs `#[type_key = \"my.Type\"]`");
     }
     let base = fields.first().and_then(|f| f.ident.clone().map(|i| (i, f.ty.clone())));
-    if base.is_none() && matches!(input.data, Data::Struct(_)) {
+    if base.is_none()
+        && matches!(&input.data, Data::Struct(s) if matches!(s.fields, Fields::Named(_)))
+    {
         errors.push(
             input.ident.span(),
             "an object mirror starts with its parent: `base: tvm_ffi::Object` or the parent's mirror",

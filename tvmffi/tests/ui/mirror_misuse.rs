@@ -11,11 +11,8 @@ struct NoKey {
 #[repr(C)]
 #[derive(tvmffi::derive::Object)]
 #[tvmffi(crate = tvmffi)]
-#[type_key = "ui.NotFirst"]
-struct HeaderNotFirst {
-    value: i64,
-    base: Object,
-}
+#[type_key = "ui.Tuple"]
+struct Tuple(Object);
 
 #[repr(C)]
 #[derive(tvmffi::derive::ObjectRef, Clone)]
