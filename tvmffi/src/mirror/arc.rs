@@ -19,6 +19,33 @@ use super::{ObjectCore, ObjectRefCore, ShallowCopy};
 /// A strong reference to an object seen as its mirror `T` (the generator's `ObjectArc`):
 /// an [`ObjectRef<T>`], pointer-sized and never null, so `Option<ObjectArc<T>>` is the
 /// nullable pointer of a C++ `Optional<ObjectRef>` field.
+///
+/// ```
+/// use tvmffi::{Object, ObjectArc};
+///
+/// // The mirror of the built-in `ffi.Shape`: the header, then the C++ fields.
+/// #[repr(C)]
+/// #[derive(tvmffi::derive::Object)]
+/// #[tvmffi(crate = tvmffi)]
+/// #[type_key = "ffi.Shape"]
+/// #[type_final]
+/// struct ShapeObj {
+///     base: Object,
+///     data: *const i64,
+///     size: usize,
+/// }
+/// // SAFETY (of this example): the extents are only read while the object lives.
+/// unsafe impl Send for ShapeObj {}
+/// // SAFETY: as above.
+/// unsafe impl Sync for ShapeObj {}
+///
+/// let shape = tvmffi::Any::from(tvmffi::Shape::from(&[4i64, 5, 6][..]));
+/// let arc = ObjectArc::<ShapeObj>::from_any_view(shape.view()).unwrap();
+/// assert_eq!(arc.size, 3);
+/// assert_eq!(ObjectArc::strong_count(&arc), 2); // `shape` holds the other
+/// let back = tvmffi::Any::from(ObjectArc::into_object_ref(arc));
+/// assert_eq!(back.get::<tvmffi::Shape>().unwrap().as_slice(), &[4, 5, 6]);
+/// ```
 #[repr(transparent)]
 pub struct ObjectArc<T: ObjectCore>(ObjectRef<T>);
 

@@ -8,7 +8,16 @@ use super::{Object, ObjectArc, ObjectCore};
 
 /// A copy of an object's fields, with a fresh header (the reference's
 /// `__ffi_shallow_copy__`): references are shared, values copied.
-/// [`ObjectArc::shallow_copy`] makes it a new object of the same type.
+/// [`ObjectArc::shallow_copy`] makes it a new object of the same type; the generator
+/// writes it for the mirrors of C++ types that are not final.
+///
+/// ```
+/// use tvmffi::{Object, ShallowCopy};
+///
+/// let header = Object::new();
+/// let fresh = header.shallow_copy(); // a header is never copied: the copy gets its own
+/// assert_eq!(fresh.header().strong_count(), 1);
+/// ```
 pub trait ShallowCopy: ObjectCore {
     /// The copy.
     fn shallow_copy(&self) -> Self;

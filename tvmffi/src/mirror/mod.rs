@@ -165,6 +165,7 @@ unsafe impl ObjectCore for Object {
 /// The cached index of one mirrored type: looked up on first use, and again after a failed
 /// lookup (the defining library may be loaded since).
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct MirrorIndex(AtomicI32);
 
 impl MirrorIndex {
@@ -216,6 +217,7 @@ fn lookup<T: ObjectCore, P: ObjectCore>() -> Result<TypeIndex, Error> {
 
 /// Whether an object of index `actual` is a `T` (the mirror's `ObjectType::is_instance`):
 /// `T`'s own index, or (unless `T` is final) a type with `T` among its ancestors.
+#[doc(hidden)]
 pub fn mirror_is_instance<T: ObjectCore>(actual: TypeIndex) -> bool {
     let Ok(target) = T::type_index() else {
         return false;
@@ -331,6 +333,7 @@ macro_rules! impl_object_upcast {
 }
 
 /// Any object reference as the reference type `R`, if the object's type is `R`'s.
+#[doc(hidden)]
 pub fn object_ref_into<R: ObjectRefCore>(r: tvmffi_core::ObjectRef) -> Result<R, Error> {
     // Every object is an `Object` (its `is_instance` accepts any index).
     match r.downcast::<Object>() {
@@ -346,6 +349,7 @@ pub fn object_ref_into<R: ObjectRefCore>(r: tvmffi_core::ObjectRef) -> Result<R,
 /// Never for a declaration the generator wrote from the type's ancestors. For a wrong
 /// hand-written one (`B`'s object type is not an ancestor of `A`'s), with a message naming
 /// both, rather than viewing the object as a type it is not.
+#[doc(hidden)]
 pub fn upcast<A: ObjectRefCore, B: ObjectRefCore>(value: A) -> B {
     match value.try_cast::<B>() {
         Ok(b) => b,
