@@ -12,7 +12,8 @@
     missing_docs,
     clippy::all,
     clippy::undocumented_unsafe_blocks,
-    clippy::missing_safety_doc
+    clippy::missing_safety_doc,
+    rustdoc::broken_intra_doc_links
 )]
 #[rustfmt::skip] // the generator's layout, as it writes it
 pub mod generated;
