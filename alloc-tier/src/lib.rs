@@ -27,6 +27,13 @@
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
 //! `tvmffi-std`, this crate's `runtime` feature, or the host that loaded a kernel library.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `runtime` | no | the C API's runtime functions (error slot, global functions, type table) defined in this crate, spin-locked, for `no_std` + `alloc` programs with no other runtime; off in kernel libraries and under `tvmffi-std` |
+//! | `defmt` | no | `defmt::Format` for the public value types |
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -356,6 +356,18 @@ impl<T: ObjectDef + Payload, B: Boundary> Reflect<T, B> {
         Ok(index)
     }
 
+    /// Register for `index`, the index [`type_index`](super::type_index) gave `T`, without
+    /// asking for it again: for [`ObjectDef::on_register`], which runs while the index is
+    /// being given out. Fails if `index` is not `T`'s type key.
+    pub fn register_at(self, index: TypeIndex) -> Result<TypeIndex, Error> {
+        let key = <T as ObjectDef>::TYPE_KEY;
+        if super::type_key(index) != key {
+            return Err(Error::runtime_error(format!("type index {} is not `{key}`'s", index.0)));
+        }
+        self.register_with(index, &mut CApi)?;
+        Ok(index)
+    }
+
     /// Register straight into `types`, as the runtime's start-up does for built-in types;
     /// `T`'s ancestors are registered there first if needed, and `T`'s index cache filled.
     pub fn register_into(self, types: &mut TypeTable) -> Result<TypeIndex, Error> {
