@@ -16,12 +16,13 @@ fi
     run "$OURS/bin/pip" install -q "$TVM_FFI_PY_PACKAGE==$TVM_FFI_PY_VERSION" numpy pytest </dev/null
 
 run cargo build --release -q -p tvmffi-std-cdylib
-run cargo build -q -p tvmffi-example-add-one
+run cargo build -q -p tvmffi-example-add-one -p tvmffi-example-rust-object
 lib_dir="$("$OURS/bin/python" -c 'import os, importlib.util as u; print(os.path.join(os.path.dirname(u.find_spec("tvm_ffi").origin), "lib"))')"
 run cp "$REPO_ROOT/target/release/libtvm_ffi.so" "$lib_dir/libtvm_ffi.so"
 
 export TVMFFI_OUR_LIBRARY="$REPO_ROOT/target/release/libtvm_ffi.so"
 export ADD_ONE_LIB="$REPO_ROOT/target/debug/libadd_one.so"
+export RUST_OBJECT_LIB="$REPO_ROOT/target/debug/librust_object.so"
 
 # The tests must describe the package's real behaviour: they pass on the reference first.
 "$VENV/bin/python" -c "import pytest" 2>/dev/null || run "$VENV/bin/pip" install -q pytest </dev/null

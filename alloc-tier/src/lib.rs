@@ -21,12 +21,21 @@
 //!   index, and opaque objects.
 //! - [`structural`]: structural equality, hashing, access paths, and structural visits and
 //!   mutations of any value (`ffi.StructuralEqual`, `ffi.StructuralHash`, ...).
+//! - [`dataclass`]: generic algorithms over reflected objects: repr, deep copy, recursive
+//!   comparison and hashing, the generated `__ffi_init__`, enum types.
 //! - [`runtime`]: the runtime's state as reusable types and, with the `runtime` feature,
 //!   the C API over them.
 //!
 //! Runtime services (the raised-error slot, global functions, the type table) are reached
 //! through the C API ([`tvmffi_core::sys::api`]), whose one provider in a process is
 //! `tvmffi-std`, this crate's `runtime` feature, or the host that loaded a kernel library.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `runtime` | no | the C API's runtime functions (error slot, global functions, type table) defined in this crate, spin-locked, for `no_std` + `alloc` programs with no other runtime; off in kernel libraries and under `tvmffi-std` |
+//! | `defmt` | no | `defmt::Format` for the public value types |
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -35,6 +44,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod big_int;
+pub mod dataclass;
 pub mod error;
 pub mod function;
 pub mod heap;

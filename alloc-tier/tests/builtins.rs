@@ -107,6 +107,14 @@ fn the_reference_columns_exist_and_convert_casts() {
     let e = to_str.call(&[AnyView::from(1i64)]).unwrap_err();
     assert_eq!((&*e.kind(), &*e.message()), ("TypeError", "Cannot cast from `int` to `str`"));
 
+    let to_shape: Function = type_attr(TypeIndex::SHAPE, "__ffi_convert__").unwrap().get().unwrap();
+    let dims = Array::from_vec(vec![Any::from(2i64), Any::from(3i64)]);
+    let shape: Shape = to_shape.call(&[dims.as_object().into()]).unwrap().get().unwrap();
+    assert_eq!(shape.as_slice(), &[2, 3]);
+    let bad = Array::from_vec(vec![Any::from(1.5f64)]);
+    let e = to_shape.call(&[bad.as_object().into()]).unwrap_err();
+    assert_eq!(e.message(), "Cannot cast from `ffi.Array` to `ffi.Shape`");
+
     let to_array: Function = type_attr(TypeIndex::ARRAY, "__ffi_convert__").unwrap().get().unwrap();
     let a = Array::from_vec(vec![Any::from(1i64)]);
     let same: Array = to_array.call(&[a.as_object().into()]).unwrap().get().unwrap();

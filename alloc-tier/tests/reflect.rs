@@ -410,3 +410,74 @@ fn writable_fields_may_be_written_while_shared() {
     });
     assert_eq!(p.y.get(), 999.0);
 }
+
+/// A type whose reflection registers itself, through `ObjectDef::on_register`, the moment its
+/// index is first asked for: no object of it can exist without its fields.
+#[repr(C)]
+#[derive(Clone, Default)]
+struct SelfRegistering {
+    level: i64,
+}
+
+// SAFETY: a test-only key, registered here alone.
+unsafe impl object_type::ObjectDef for SelfRegistering {
+    const TYPE_KEY: &'static str = "test.reflect.SelfRegistering";
+    type Parent = ObjectRoot;
+
+    fn type_index_cache() -> &'static object_type::TypeIndexCache {
+        static CACHE: object_type::TypeIndexCache = object_type::TypeIndexCache::new();
+        &CACHE
+    }
+
+    fn on_register(index: TypeIndex) -> Result<(), Error> {
+        Reflect::<Self>::new()
+            .default_creator()
+            .def_ro(tvmffi_alloc::field!(SelfRegistering, level))
+            .register_at(index)
+            .map(drop)
+    }
+}
+
+// SAFETY: `is_instance` accepts only this type's index.
+unsafe impl tvmffi_core::Payload for SelfRegistering {
+    const TYPE_KEY: &'static str = "test.reflect.SelfRegistering";
+    fn is_instance(type_index: TypeIndex) -> bool {
+        object_type::is_instance::<Self>(type_index)
+    }
+}
+
+/// A type whose `on_register` fails: its index is never handed out.
+#[repr(C)]
+struct FailsToRegister;
+
+// SAFETY: a test-only key.
+unsafe impl object_type::ObjectDef for FailsToRegister {
+    const TYPE_KEY: &'static str = "test.reflect.FailsToRegister";
+    type Parent = ObjectRoot;
+
+    fn type_index_cache() -> &'static object_type::TypeIndexCache {
+        static CACHE: object_type::TypeIndexCache = object_type::TypeIndexCache::new();
+        &CACHE
+    }
+
+    fn on_register(index: TypeIndex) -> Result<(), Error> {
+        // Registering for another type's index is refused.
+        Reflect::<SelfRegistering>::new().register_at(index).map(drop)
+    }
+}
+
+#[test]
+fn on_register_runs_before_the_index_is_handed_out() {
+    let obj = object_type::new_object(SelfRegistering { level: 3 }).unwrap();
+    let t = TypeInfo::of(obj.type_index()).unwrap();
+    assert_eq!(t.key(), "test.reflect.SelfRegistering");
+    let level = t.field("level").expect("the reflection came with the index");
+    assert_eq!(level.get(&obj.clone().upcast()).unwrap().get::<i64>().unwrap(), 3);
+    assert!(has_creator(t));
+
+    let e = object_type::type_index::<FailsToRegister>().unwrap_err();
+    assert_eq!(e.kind(), "RuntimeError");
+    assert!(e.message().contains("is not `test.reflect.SelfRegistering`'s"), "{e}");
+    let again = object_type::type_index::<FailsToRegister>().unwrap_err();
+    assert!(again.message().contains("failed to register earlier"), "{again}");
+}

@@ -28,6 +28,13 @@
 //! The counter is a 64-bit atomic. Targets without native 64-bit atomics use
 //! `portable-atomic`; see the `atomic` module notes in the README for what a firmware must
 //! choose on cores without compare-and-swap.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `defmt` | no | `defmt::Format` for the public value types, for logging on microcontrollers |
+//! | `portable-atomic` | no | the reference counter through `portable-atomic` even where the target has native 64-bit atomics (targets without them always use it) |
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -1,19 +1,32 @@
 //! The logic of tvmffi's procedural macros, kept out of the `proc-macro` crate so that it is
 //! an ordinary library with unit tests (PyO3's `pyo3-macros-backend` split).
 //!
-//! [`export`] implements `#[tvmffi::export]`: it checks that the function can be exported
-//! (one concrete, synchronous, safe signature), then emits the function unchanged and a call
-//! of the facade's hidden `__export_impl!` with the export name, the argument and return
-//! types, and the doc comment. That `macro_rules!` macro, shared with `tvmffi::exports!`,
-//! writes the `__tvm_ffi_<name>`, `__tvm_ffi__metadata_<name>` and `__tvm_ffi__doc_<name>`
-//! entry points, so both macros export exactly the same way.
+//! - [`export`] implements `#[tvmffi::export]`: it checks that the function can be exported
+//!   (one concrete, synchronous, safe signature), then emits the function unchanged and a
+//!   call of the facade's hidden `__export_impl!` with the export name, the argument and
+//!   return types, and the doc comment. That `macro_rules!` macro, shared with
+//!   `tvmffi::exports!`, writes the `__tvm_ffi_<name>`, `__tvm_ffi__metadata_<name>` and
+//!   `__tvm_ffi__doc_<name>` entry points, so both macros export exactly the same way.
+//! - [`derive_object`] implements `#[derive(tvmffi::Object)]`: a Rust struct becomes an
+//!   object type (`ObjectDef`, `Payload`, and its reflection registered with its index).
+//! - [`derive_mirror_object`] and [`derive_mirror_object_ref`] implement the derives that the
+//!   reference's Rust stub generator writes (`tvm_ffi::derive::{Object, ObjectRef}`).
+//!
+//! # Features
+//!
+//! None.
 
+mod errors;
 mod expand;
+mod mirror;
+mod object;
 mod options;
 mod signature;
 
 use proc_macro2::TokenStream;
 
+pub use mirror::{derive_mirror_object, derive_mirror_object_ref};
+pub use object::{ObjectStruct, derive_object};
 pub use options::Options;
 pub use signature::Export;
 

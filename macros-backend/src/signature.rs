@@ -5,6 +5,8 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, Ident, ItemFn, LitStr, ReturnType, Type};
 
+use crate::errors::Errors;
+
 /// An exportable function: its name, the export name, and its types with named lifetimes
 /// made `'_` (the export's code names them outside the function).
 #[cfg_attr(test, derive(Debug))]
@@ -112,27 +114,6 @@ impl Export {
             })
             .collect();
         errors.finish(Self { function: sig.ident.clone(), name, args, ret, docs })
-    }
-}
-
-/// The errors found so far, combined into one `syn::Error`.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, span: proc_macro2::Span, message: &str) {
-        let e = syn::Error::new(span, message);
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-
-    fn finish<T>(self, value: T) -> syn::Result<T> {
-        match self.0 {
-            Some(e) => Err(e),
-            None => Ok(value),
-        }
     }
 }
 

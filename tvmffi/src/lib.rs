@@ -72,6 +72,21 @@
 //! reference's messages, and a panic is caught and raised as a `RuntimeError` (with `std`;
 //! without it, a panic aborts rather than unwind into C).
 //!
+//! # Objects defined in Rust
+//!
+//! [`#[derive(Object)]`](derive@Object) makes a `#[repr(C)]` struct an object type with its type
+//! key, parent and finality as attributes, and registers its reflection (fields, methods,
+//! creator, copy) with its type index, so that C++, Python and the runtime's algorithms
+//! (repr, structural equality and hashing, serialization, copies) use it as they use a C++
+//! type. [`object_type`] has the builder underneath ([`object_type::Reflect`]), the type
+//! information of any registered type ([`object_type::info`]) and [`register_types!`].
+//!
+//! # Bindings written by the reference's stub generator
+//!
+//! `tvm-ffi-stubgen --target rust` writes Rust mirrors of reflected C++ types against a crate
+//! it imports as `tvm_ffi`: rename this one so (`tvm_ffi = { package = "tvmffi", .. }`) and
+//! its output compiles and runs; [`mirror`] lists what it uses and how it maps here.
+//!
 //! # Tiers
 //!
 //! | crate | feature | what it adds |
@@ -104,7 +119,26 @@ pub mod prelude;
 #[path = "private.rs"]
 pub mod __private;
 #[cfg(feature = "alloc")]
+pub mod derive;
+#[cfg(feature = "alloc")]
 mod exports;
+#[cfg(feature = "alloc")]
+mod layout;
+#[cfg(feature = "alloc")]
+pub mod mirror;
+#[cfg(feature = "alloc")]
+pub mod object_type;
+#[cfg(feature = "alloc")]
+mod objects;
+#[cfg(feature = "alloc")]
+mod optional;
+#[cfg(feature = "alloc")]
+pub mod reflection;
+#[cfg(feature = "alloc")]
+mod register;
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 pub use tvmffi_core as core_tier;
 pub use tvmffi_core::{
@@ -117,12 +151,34 @@ pub use tvmffi_alloc as alloc_tier;
 #[cfg(feature = "alloc")]
 pub use tvmffi_alloc::function::{TypeStr, TypedFunction, TypedReturn};
 #[cfg(feature = "alloc")]
-pub use tvmffi_alloc::typed::{Array, Dict, List, Map, Optional};
+pub use tvmffi_alloc::typed::{Array, Dict, List, Map};
 #[cfg(feature = "alloc")]
 pub use tvmffi_alloc::{
     BigInt, Bytes, Error, Function, Shape, String, Tensor, error, function, match_any, seq, tensor,
     typed,
 };
+
+#[cfg(feature = "alloc")]
+pub use optional::{Optional, OptionalValue};
+
+/// A `Result` whose error is an FFI [`Error`] by default.
+#[cfg(feature = "alloc")]
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(feature = "alloc")]
+pub use tvmffi_alloc::error::kind::{
+    ATTRIBUTE_ERROR, INDEX_ERROR, INTERNAL_ERROR, KEY_ERROR, RUNTIME_ERROR, TYPE_ERROR, VALUE_ERROR,
+};
+
+// The names the stub generator's output uses (see `mirror`).
+#[cfg(feature = "alloc")]
+pub use mirror::{
+    FieldGetter, Object, ObjectArc, ObjectCore, ObjectRefCore, ShallowCopy, UnsafeInit,
+};
+/// The stub generator's name for [`Device`] (`DLDevice`, which it wraps).
+pub type DLDevice = Device;
+/// The stub generator's name for [`DataType`] (`DLDataType`, which it wraps).
+pub type DLDataType = DataType;
 
 #[cfg(feature = "std")]
 pub use tvmffi_std as std_tier;
@@ -164,3 +220,7 @@ pub use tvmffi_gpu as gpu_tier;
 /// byte what the reference's C++ export of the same signature returns.
 #[cfg(feature = "macros")]
 pub use tvmffi_macros::export;
+
+#[cfg(feature = "macros")]
+#[doc = include_str!("derive_object.md")]
+pub use tvmffi_macros::Object;

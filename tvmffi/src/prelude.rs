@@ -3,6 +3,7 @@
 //! It leaves out [`String`](crate::String) (it would shadow the standard `String`); write
 //! `tvmffi::String` for the FFI string.
 
+pub use tvmffi_core::object::Object;
 pub use tvmffi_core::{
     Any, AnyView, DataType, Device, DeviceType, FromAnyView, ObjectRef, TypeIndex,
 };
@@ -13,8 +14,14 @@ pub use crate::{
     TypedFunction, exports, match_any,
 };
 
+#[cfg(feature = "alloc")]
+pub use crate::object_type::FieldCell;
+
 #[cfg(feature = "macros")]
 pub use crate::export;
+/// The derive alone (the macro namespace), so that `Object<T>` above stays the object type.
+#[cfg(feature = "macros")]
+pub use tvmffi_macros::Object;
 
 #[cfg(feature = "std")]
 pub use crate::Module;

@@ -34,7 +34,7 @@ use crate::error::{Error, kind};
 mod custom;
 mod dense;
 mod dict;
-mod hash;
+pub(crate) mod hash;
 mod immutable;
 mod iter;
 mod layout;

@@ -384,6 +384,7 @@ pub struct Field<T, S> {
     pub(super) info: Info,
     pub(super) flags: FieldFlags,
     pub(super) default: Option<Any>,
+    pub(super) schema: Option<String>,
     _types: PhantomData<fn(&T) -> &S>,
 }
 
@@ -416,6 +417,7 @@ impl<T, S: FieldStorage> Field<T, S> {
             info: Info::new(),
             flags: FieldFlags(0),
             default: None,
+            schema: None,
             _types: PhantomData,
         }
     }
@@ -489,6 +491,14 @@ impl<T, S: FieldStorage> Field<T, S> {
         self.flag(FieldFlags::KW_ONLY, kw_only)
     }
 
+    /// Use `schema` as the field's type schema in its metadata, in place of its Rust
+    /// type's: for a field typed more precisely in C++ than in Rust (a `List` of objects
+    /// is `{"type":"ffi.List","args":[{"type":"ffi.Object"}]}`).
+    pub fn type_schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
     /// Add flags (e.g. [`FieldFlags::SEQ_HASH_IGNORE`], [`FieldFlags::SEQ_HASH_DEF_PATTERN`],
     /// the reference's `AttachFieldFlag`). The registration decides `WRITABLE`, and the
     /// default methods the default flags.
@@ -529,14 +539,11 @@ macro_rules! field {
     ($ty:ty, $field:ident $(,)?) => {
         $crate::field!($ty, $field, ::core::stringify!($field))
     };
-    ($ty:ty, $($path:ident).+, $name:expr $(,)?) => {
+    ($ty:ty, $($path:ident).+, $name:expr $(,)?) => {{
+        let name = $name;
+        let offset = ::core::mem::offset_of!($ty, $($path).+);
+        let witness: fn(&$ty) -> &_ = |this| &this.$($path).+;
         // SAFETY: the offset and the witness name the same field of the same type.
-        unsafe {
-            $crate::object_type::Field::<$ty, _>::__new(
-                $name,
-                ::core::mem::offset_of!($ty, $($path).+),
-                |this: &$ty| &this.$($path).+,
-            )
-        }
-    };
+        unsafe { $crate::object_type::Field::__new(name, offset, witness) }
+    }};
 }

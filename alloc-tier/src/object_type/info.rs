@@ -48,6 +48,25 @@ pub struct TypeInfo {
     raw: &'static TVMFFITypeInfo,
 }
 
+// SAFETY: the four wrappers below point at type-table entries, which live as long as the
+// process and are not changed once the type is registered (the reference's contract too),
+// so any thread may read them.
+unsafe impl Send for TypeInfo {}
+// SAFETY: as above.
+unsafe impl Sync for TypeInfo {}
+// SAFETY: as above.
+unsafe impl Send for FieldInfo {}
+// SAFETY: as above.
+unsafe impl Sync for FieldInfo {}
+// SAFETY: as above.
+unsafe impl Send for MethodInfo {}
+// SAFETY: as above.
+unsafe impl Sync for MethodInfo {}
+// SAFETY: as above; a column's values are registered once and never replaced.
+unsafe impl Send for AttrColumn {}
+// SAFETY: as above.
+unsafe impl Sync for AttrColumn {}
+
 impl core::fmt::Debug for TypeInfo {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TypeInfo")

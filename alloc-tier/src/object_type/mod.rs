@@ -63,6 +63,7 @@ mod field;
 pub mod info;
 mod opaque;
 mod reflect;
+mod target;
 // The getters and setters raise errors through the C API, which needs a runtime.
 #[cfg(all(test, feature = "runtime"))]
 mod tests;
@@ -161,6 +162,19 @@ pub unsafe trait ObjectDef: Send + Sync + Sized + 'static {
 
     /// The cache of this type's index: a `static` of its own.
     fn type_index_cache() -> &'static TypeIndexCache;
+
+    /// Register what else the runtime should know of the type (its [`Reflect`]ion), once,
+    /// right after [`type_index`] allocated the index and before any caller gets it: so no
+    /// object of the type exists without its reflection. The default registers nothing;
+    /// the `tvmffi::Object` derive registers the type's fields and methods here.
+    ///
+    /// It runs inside [`type_index::<Self>`](type_index), so it must not call it (nor make
+    /// objects of the type): register with the index given, as
+    /// [`Reflect::register_at`] does. An error fails the type's registration.
+    fn on_register(index: TypeIndex) -> Result<(), Error> {
+        let _ = index;
+        Ok(())
+    }
 }
 
 impl<T: ObjectDef> TypeAncestor for T {
@@ -243,11 +257,16 @@ fn byte_array(s: &str) -> TVMFFIByteArray {
 pub fn type_index<T: ObjectDef>() -> Result<TypeIndex, Error> {
     const { assert!(!<T::Parent as TypeAncestor>::FINAL, "the parent type is final") };
     let mut failure = None;
-    let index = *T::type_index_cache().0.call_once(|| match register::<T>() {
-        Ok(index) => index.0,
-        Err(e) => {
-            failure = Some(e);
-            -1
+    let index = *T::type_index_cache().0.call_once(|| {
+        match register::<T>().and_then(|index| {
+            T::on_register(index)?;
+            Ok(index)
+        }) {
+            Ok(index) => index.0,
+            Err(e) => {
+                failure = Some(e);
+                -1
+            }
         }
     });
     if index >= 0 {

@@ -25,13 +25,13 @@ use core::marker::PhantomData;
 
 use tvmffi_core::flags::{FieldFlags, SEqHashKind};
 use tvmffi_core::sys::{
-    TVMFFIAny, TVMFFIByteArray, TVMFFIFieldGetter, TVMFFIFieldInfo, TVMFFIFieldSetter,
-    TVMFFIMethodInfo, TVMFFIObject, TVMFFIObjectCreator, TVMFFIObjectHandle, TVMFFITypeMetadata,
-    api,
+    TVMFFIAny, TVMFFIFieldGetter, TVMFFIFieldInfo, TVMFFIFieldSetter, TVMFFIMethodInfo,
+    TVMFFIObject, TVMFFIObjectCreator, TVMFFIObjectHandle, TVMFFITypeMetadata,
 };
 use tvmffi_core::{Any, AnyView, Object, ObjectRef, Payload, TypeIndex};
 
 use super::field::{Field, FieldStorage, FieldType, Info};
+use super::target::{CApi, Table, Target, bytes, check};
 use super::{ObjectDef, TypeAncestor};
 use crate::error::Error;
 use crate::function::{
@@ -216,7 +216,8 @@ impl<T: ObjectDef + Payload, B: Boundary> Reflect<T, B> {
     }
 
     fn push_field<S: FieldStorage>(mut self, field: Field<T, S>, writable: bool) -> Self {
-        let metadata = field.info.json(&<S::Value as TypeStr>::type_schema());
+        let schema = field.schema.unwrap_or_else(<S::Value as TypeStr>::type_schema);
+        let metadata = field.info.json(&schema);
         let mut flags = field.flags;
         if writable {
             flags |= FieldFlags::WRITABLE;
@@ -355,6 +356,18 @@ impl<T: ObjectDef + Payload, B: Boundary> Reflect<T, B> {
         Ok(index)
     }
 
+    /// Register for `index`, the index [`type_index`](super::type_index) gave `T`, without
+    /// asking for it again: for [`ObjectDef::on_register`], which runs while the index is
+    /// being given out. Fails if `index` is not `T`'s type key.
+    pub fn register_at(self, index: TypeIndex) -> Result<TypeIndex, Error> {
+        let key = <T as ObjectDef>::TYPE_KEY;
+        if super::type_key(index) != key {
+            return Err(Error::runtime_error(format!("type index {} is not `{key}`'s", index.0)));
+        }
+        self.register_with(index, &mut CApi)?;
+        Ok(index)
+    }
+
     /// Register straight into `types`, as the runtime's start-up does for built-in types;
     /// `T`'s ancestors are registered there first if needed, and `T`'s index cache filled.
     pub fn register_into(self, types: &mut TypeTable) -> Result<TypeIndex, Error> {
@@ -421,92 +434,6 @@ impl<T: ObjectDef + Payload, B: Boundary> Reflect<T, B> {
         }
         target.attr(index, "__ffi_type_final__", AnyView::from(T::FINAL))
     }
-}
-
-/// Where a registration goes: the C API or a table.
-trait Target {
-    fn metadata(&mut self, index: TypeIndex, metadata: &TVMFFITypeMetadata) -> Result<(), Error>;
-    fn field(&mut self, index: TypeIndex, info: &TVMFFIFieldInfo) -> Result<(), Error>;
-    fn method(&mut self, index: TypeIndex, info: &TVMFFIMethodInfo) -> Result<(), Error>;
-    fn attr(&mut self, index: TypeIndex, name: &str, value: AnyView<'_>) -> Result<(), Error>;
-    /// Register the generated `__ffi_init__`.
-    fn auto_init(&mut self, index: TypeIndex) -> Result<(), Error>;
-}
-
-struct CApi;
-
-fn check(rc: c_int) -> Result<(), Error> {
-    if rc == 0 {
-        return Ok(());
-    }
-    Err(Error::take_raised()
-        .unwrap_or_else(|| Error::runtime_error("reflection registration failed")))
-}
-
-impl Target for CApi {
-    fn metadata(&mut self, index: TypeIndex, metadata: &TVMFFITypeMetadata) -> Result<(), Error> {
-        // SAFETY: the metadata and the doc it points to live through the call.
-        check(unsafe { api::TVMFFITypeRegisterMetadata(index.0, metadata) })
-    }
-
-    fn field(&mut self, index: TypeIndex, info: &TVMFFIFieldInfo) -> Result<(), Error> {
-        // SAFETY: the info, its strings and its default live through the call.
-        check(unsafe { api::TVMFFITypeRegisterField(index.0, info) })
-    }
-
-    fn method(&mut self, index: TypeIndex, info: &TVMFFIMethodInfo) -> Result<(), Error> {
-        // SAFETY: the info, its strings and its function live through the call.
-        check(unsafe { api::TVMFFITypeRegisterMethod(index.0, info) })
-    }
-
-    fn attr(&mut self, index: TypeIndex, name: &str, value: AnyView<'_>) -> Result<(), Error> {
-        let name = bytes(name);
-        // SAFETY: the name and the value live through the call.
-        check(unsafe { api::TVMFFITypeRegisterAttr(index.0, &name, value.as_raw()) })
-    }
-
-    /// As the reference: through `ffi._RegisterFFIInit`, when the runtime has it.
-    fn auto_init(&mut self, index: TypeIndex) -> Result<(), Error> {
-        match Function::try_get_global("ffi._RegisterFFIInit")? {
-            Some(register) => register.call(&[AnyView::from(index.0)]).map(drop),
-            None => Ok(()),
-        }
-    }
-}
-
-struct Table<'a>(&'a mut TypeTable);
-
-impl Target for Table<'_> {
-    fn metadata(&mut self, index: TypeIndex, metadata: &TVMFFITypeMetadata) -> Result<(), Error> {
-        // SAFETY: the doc is readable.
-        unsafe { self.0.register_metadata(index.0, metadata) }
-    }
-
-    fn field(&mut self, index: TypeIndex, info: &TVMFFIFieldInfo) -> Result<(), Error> {
-        // SAFETY: the strings are readable, the default is a live value, and the setter is
-        // a C function pointer (not a function object).
-        unsafe { self.0.register_field(index.0, info) }
-    }
-
-    fn method(&mut self, index: TypeIndex, info: &TVMFFIMethodInfo) -> Result<(), Error> {
-        // SAFETY: the strings are readable and the method is a live function.
-        unsafe { self.0.register_method(index.0, info) }
-    }
-
-    fn attr(&mut self, index: TypeIndex, name: &str, value: AnyView<'_>) -> Result<(), Error> {
-        self.0.register_attr(index.0, name.as_bytes(), value)
-    }
-
-    fn auto_init(&mut self, _index: TypeIndex) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
-fn bytes(s: &str) -> TVMFFIByteArray {
-    if s.is_empty() {
-        return TVMFFIByteArray { data: core::ptr::null(), size: 0 };
-    }
-    TVMFFIByteArray { data: s.as_ptr().cast(), size: s.len() }
 }
 
 /// Where `T` starts inside an `Object<T>`: after the header, at `T`'s alignment (the

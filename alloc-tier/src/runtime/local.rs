@@ -12,7 +12,7 @@ use super::ErrorSlot;
 /// One thread's runtime state: its raised error, its current stream per device, its tensor
 /// allocator, and the text of the last backtrace it asked for.
 ///
-/// `tvmffi-std` keeps one per thread; [`SpinRuntime`](super::SpinRuntime) keeps one for the
+/// `tvmffi-std` keeps one per thread; `SpinRuntime` (the `runtime` feature) keeps one for the
 /// whole program.
 #[derive(Debug, Default)]
 pub struct LocalState {

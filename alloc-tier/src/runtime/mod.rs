@@ -15,7 +15,7 @@
 //!   function calling its body for a given runtime.
 //!
 //! Two runtimes use them: `tvmffi-std` (one [`LocalState`] per thread, panics caught,
-//! symbolised backtraces) and, with this crate's `runtime` feature, [`SpinRuntime`] for
+//! symbolised backtraces) and, with this crate's `runtime` feature, `SpinRuntime` for
 //! `no_std` + `alloc` programs with no other runtime (microcontrollers, wasm modules). Kernel
 //! libraries enable neither: they reach the host's runtime through the declarations in
 //! [`tvmffi_core::sys::api`].
@@ -77,7 +77,7 @@ pub struct Location<'a> {
 /// # Safety
 ///
 /// [`with_local`](Self::with_local) hands each thread a state no other thread uses at the
-/// same time, or documents (as [`SpinRuntime`] does) that the program has one thread of
+/// same time, or documents (as `SpinRuntime` does) that the program has one thread of
 /// execution calling the C API.
 pub unsafe trait Runtime: 'static {
     /// The panic policy of every exported function.
@@ -109,7 +109,7 @@ static TYPES: spin::Once<spin::Mutex<TypeTable>> = spin::Once::new();
 /// Read the global function registry of the runtime defined over this crate.
 ///
 /// Only meaningful in the program whose runtime this crate's state backs (`tvmffi-std`'s,
-/// or [`SpinRuntime`]); a kernel library loaded by another runtime reaches that runtime's
+/// or `SpinRuntime`); a kernel library loaded by another runtime reaches that runtime's
 /// registry through the C API instead. Do not call back into the runtime from `f`.
 pub fn read_globals<T>(f: impl FnOnce(&GlobalFunctions) -> T) -> T {
     f(&GLOBALS.read())

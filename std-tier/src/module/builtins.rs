@@ -189,10 +189,14 @@ pub(crate) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
     });
 
     let name = "imports_";
+    // `Array<Any>`, as the reference's `def_ro("imports_", &ModuleObj::imports_)` describes it.
+    let metadata = tvmffi_alloc::function::schema::metadata_json(
+        r#"{"type":"ffi.Array","args":[{"type":"Any"}]}"#,
+    );
     let info = TVMFFIFieldInfo {
         name: TVMFFIByteArray { data: name.as_ptr().cast(), size: name.len() },
         doc: TVMFFIByteArray { data: core::ptr::null(), size: 0 },
-        metadata: TVMFFIByteArray { data: core::ptr::null(), size: 0 },
+        metadata: TVMFFIByteArray { data: metadata.as_ptr().cast(), size: metadata.len() },
         flags: 0,
         size: 0,
         alignment: 1,
@@ -203,7 +207,8 @@ pub(crate) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
         field_static_type_index: TypeIndex::ARRAY.0,
     };
     debug_assert!(!FieldFlags(info.flags).contains(FieldFlags::WRITABLE));
-    // SAFETY: the byte arrays describe live strings; there is no default and no setter.
+    // SAFETY: the byte arrays describe live strings (copied by the table); there is no
+    // default and no setter.
     let registered = unsafe { b.types().register_field(TypeIndex::MODULE.0, &info) };
     drop(registered); // registered once, at start-up: a duplicate cannot happen
 }

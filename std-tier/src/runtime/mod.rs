@@ -43,6 +43,13 @@ unsafe impl Runtime for StdRuntime {
 
     fn register_builtins(builtins: &mut Builtins<'_, CatchPanic>) {
         crate::module::builtins::register(builtins);
+        // `ffi.ReprPrint` again, reading `TVM_FFI_REPR_WITH_ADDR` at each call as the
+        // reference does (the alloc tier's has no environment to read).
+        builtins.def("ffi.ReprPrint", |value: tvmffi_core::Any| {
+            let show_addr = std::env::var_os("TVM_FFI_REPR_WITH_ADDR").is_some_and(|v| v == "1");
+            let options = tvmffi_alloc::dataclass::ReprOptions { show_addr };
+            tvmffi_alloc::dataclass::repr(&value, options).map(tvmffi_alloc::String::from)
+        });
     }
 }
 

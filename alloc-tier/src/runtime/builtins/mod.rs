@@ -10,6 +10,7 @@
 //! | [`maps`] | `src/ffi/container.cc`: maps, dicts, big-integer keys |
 //! | [`structural`] | `src/ffi/extra/structural_{equal,hash}.cc`, `reflection_extra.cc`: equality, hashing, keys, access paths |
 //! | [`structural_visit`] | `src/ffi/extra/structural_{visit,mutate}.cc`, `visit_error_context.cc` |
+//! | [`dataclass`] | `src/ffi/extra/dataclass.cc`, `ffi.MakeObjectFromPackedArgs`, the enum types of `src/ffi/object.cc` |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -18,6 +19,7 @@
 //! (which would wait for the start-up it is part of).
 
 mod containers;
+mod dataclass;
 mod functions;
 mod maps;
 mod objects;
@@ -56,6 +58,7 @@ pub(crate) fn ensure<R: Runtime>() {
             maps::register(&mut b);
             structural::register(&mut b);
             structural_visit::register(&mut b);
+            dataclass::register(&mut b);
             R::register_builtins(&mut b);
         });
     });

@@ -91,7 +91,7 @@ pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
         (TypeIndex::BYTES, "bytes", Convert::Text),
         (TypeIndex::ERROR, "ffi.Error", Convert::Exact),
         (TypeIndex::FUNCTION, "ffi.Function", Convert::Exact),
-        (TypeIndex::SHAPE, "ffi.Shape", Convert::Exact),
+        (TypeIndex::SHAPE, "ffi.Shape", Convert::Shape),
         (TypeIndex::TENSOR, "ffi.Tensor", Convert::Exact),
         (TypeIndex::ARRAY, "ffi.Array", Convert::Exact),
         (TypeIndex::MAP, "ffi.Map", Convert::Exact),
@@ -115,6 +115,9 @@ enum Convert {
     Text,
     /// An object of exactly this index.
     Exact,
+    /// A shape, or an array or list of integers made into one (the reference's fallback
+    /// from `Array<int64_t>`).
+    Shape,
 }
 
 fn convert(index: TypeIndex, name: &str, how: Convert, value: AnyView<'_>) -> Result<Any, Error> {
@@ -128,6 +131,17 @@ fn convert(index: TypeIndex, name: &str, how: Convert, value: AnyView<'_>) -> Re
             matches!(actual, TypeIndex::BYTE_ARRAY_PTR | TypeIndex::SMALL_BYTES | TypeIndex::BYTES)
         }
         Convert::Exact => actual == index,
+        Convert::Shape if matches!(actual, TypeIndex::ARRAY | TypeIndex::LIST) => {
+            let dims: Result<alloc::vec::Vec<i64>, _> = match value.get::<crate::seq::Array>() {
+                Ok(a) => a.iter().map(|v| v.get::<i64>()).collect(),
+                Err(e) => Err(e),
+            };
+            if let Ok(dims) = dims {
+                return Ok(crate::shape::Shape::new(&dims).into_any());
+            }
+            false
+        }
+        Convert::Shape => actual == index,
     };
     if !ok {
         return Err(Error::type_error(alloc::format!(

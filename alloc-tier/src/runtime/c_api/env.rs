@@ -216,7 +216,7 @@ pub unsafe fn check_signals<R: Runtime>() -> c_int {
 
 /// `TVMFFIEnvRegisterCAPI`: register one of the host's functions by name:
 /// `PyErr_CheckSignals`, `PyGILState_Ensure` or `PyGILState_Release`. Another name raises
-/// a `ValueError` ("Unknown env API <name>").
+/// a `ValueError` (`Unknown env API <name>`).
 ///
 /// # Safety
 ///

@@ -13,7 +13,7 @@
 //! | [`types`] | `TVMFFITypeKeyToIndex`, `TVMFFITypeGetOrAllocIndex`, `TVMFFIGetTypeInfo`, `TVMFFITypeRegisterField`, `TVMFFITypeRegisterMethod`, `TVMFFITypeRegisterMetadata`, `TVMFFITypeRegisterAttr`, `TVMFFIGetTypeAttrColumn` |
 //! | [`values`] | `TVMFFIStringFromByteArray`, `TVMFFIBytesFromByteArray`, `TVMFFIBigIntFromByteArray`, `TVMFFIBigIntGetContentByteArray`, `TVMFFIDataTypeFromString`, `TVMFFIDataTypeToString` |
 //! | [`tensors`] | `TVMFFITensorFromDLPack`, `TVMFFITensorFromDLPackVersioned`, `TVMFFITensorToDLPack`, `TVMFFITensorToDLPackVersioned`, `TVMFFITensorCreateUnsafeView` |
-//! | [`env`] | `TVMFFIEnvSetStream`, `TVMFFIEnvGetStream`, `TVMFFIEnvSetDLPackManagedTensorAllocator`, `TVMFFIEnvGetDLPackManagedTensorAllocator`, `TVMFFIEnvTensorAlloc`, `TVMFFIEnvCheckSignals`, `TVMFFIEnvRegisterCAPI` |
+//! | [`env`](mod@env) | `TVMFFIEnvSetStream`, `TVMFFIEnvGetStream`, `TVMFFIEnvSetDLPackManagedTensorAllocator`, `TVMFFIEnvGetDLPackManagedTensorAllocator`, `TVMFFIEnvTensorAlloc`, `TVMFFIEnvCheckSignals`, `TVMFFIEnvRegisterCAPI` |
 //!
 //! Left to the runtime: the module functions of `c_env_api.h`
 //! (`TVMFFIEnvModLookupFromImports`, `TVMFFIEnvModRegisterContextSymbol`,
