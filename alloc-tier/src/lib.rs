@@ -78,4 +78,9 @@ pub const LAYOUTS: &[&[tvmffi_core::CLayout]] = &[
     tensor::LAYOUTS,
     error::LAYOUTS,
     function::LAYOUTS,
+    structural::path::LAYOUTS,
+    structural::key::LAYOUTS,
+    structural::context::LAYOUTS,
+    structural::visit::LAYOUTS,
+    structural::mutate::LAYOUTS,
 ];

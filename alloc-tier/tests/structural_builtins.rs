@@ -221,6 +221,17 @@ fn access_paths_through_their_methods_and_repr() {
 fn types_have_the_reference_fields_and_static_index() {
     let interrupt = type_info("ffi.VisitInterrupt");
     assert_eq!(interrupt.type_index, TypeIndex::VISIT_INTERRUPT.0);
+    // The dynamic indices the reference's library gives them (after its enum types, 128-131).
+    let keys = [
+        "ffi.reflection.AccessStep",
+        "ffi.reflection.AccessPath",
+        "ffi.StructuralVisitor",
+        "ffi.VisitErrorContext",
+        "ffi.StructuralMutator",
+        "ffi.StructuralKey",
+    ];
+    let indices: Vec<i32> = keys.iter().map(|k| type_info(k).type_index).collect();
+    assert_eq!(indices, [132, 133, 134, 135, 136, 137]);
     let names = |key: &str| -> Vec<String> {
         fields(type_info(key)).iter().map(|f| text(&f.name)).collect()
     };

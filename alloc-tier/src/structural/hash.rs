@@ -25,7 +25,7 @@ use tvmffi_core::{Any, AnyView, FromAnyView, ObjectHeader, ObjectRef, TypeIndex}
 
 use super::equal::{hook_function, tensor_bytes};
 use super::items::{MapLike, seq_cell};
-use super::reflect::{Column, TypeCache, TypeData, field_region, get_field, ignored};
+use super::reflect::{Column, TypeCache, TypeData, field_region, ignored, push_field};
 use super::support::{
     AddrMap, FIRST_CYCLE_CHECK, Lender, check_stack, cycle_error, first_repeat, push_frame,
     stack_position,
@@ -110,7 +110,6 @@ struct Frame {
     kind: FrameKind,
 }
 
-#[repr(u32)]
 enum FrameKind {
     /// The elements `data[index..len]` of an array (or of the top snapshot).
     Seq {
@@ -199,17 +198,24 @@ impl HashState {
                     }
                 },
                 None => {
-                    let Some(Frame { key, hash, kind }) = run.stack.pop() else { continue };
-                    let h = match kind {
+                    // Read what the frame's end needs in place, then drop it there: moving a
+                    // whole frame out copies it through the stack.
+                    let Some(done) = run.stack.last() else { continue };
+                    let (key, hash) = (done.key, done.hash);
+                    let h = match &done.kind {
                         FrameKind::Seq { snapshot, .. } => {
-                            if snapshot != 0 {
+                            if *snapshot != 0 {
                                 run.snapshots.pop();
                             }
                             hash
                         }
-                        FrameKind::Object(f) => self.finish_object(key, f, hash),
+                        FrameKind::Object(f) => {
+                            let (kind, clamp) = (f.kind, f.clamp);
+                            self.finish_object(key, kind, clamp, hash)
+                        }
                         FrameKind::Map(_) => hash,
                     };
+                    run.stack.truncate(run.stack.len().saturating_sub(1));
                     if run.stack.is_empty() {
                         return Ok(h);
                     }
@@ -239,9 +245,7 @@ impl HashState {
             let obj = unsafe { raw.value.v_obj };
             if !obj.is_null() {
                 let (data, len) = seq_cell(obj.cast());
-                let hash = combine(self.types.key_hash(ti)?, len as u64);
-                let kind = FrameKind::Seq { data, len, index: 0, snapshot: 0 };
-                push_frame(&mut run.stack, Frame { key: obj as usize, hash, kind });
+                self.push_seq(run, obj as usize, ti, data, len, 0)?;
                 return Ok(None);
             }
         }
@@ -252,44 +256,62 @@ impl HashState {
         self.enter_other(unsafe { AnyView::from_raw(raw) }, run)
     }
 
+    /// Push a frame for a sequence's elements (`snapshot`: they are the top snapshot).
+    #[inline(always)]
+    fn push_seq(
+        &mut self,
+        run: &mut Run,
+        key: usize,
+        ti: TypeIndex,
+        data: *const TVMFFIAny,
+        len: usize,
+        snapshot: usize,
+    ) -> Result<(), Error> {
+        let hash = combine(self.types.key_hash(ti)?, len as u64);
+        // The frame is built in its slot (see `push_frame`).
+        push_frame(&mut run.stack, || Frame {
+            key,
+            hash,
+            kind: FrameKind::Seq { data, len, index: 0, snapshot },
+        });
+        Ok(())
+    }
+
     /// [`Self::enter`] for everything but arrays and inline values.
     fn enter_other(&mut self, value: AnyView<'_>, run: &mut Run) -> Result<Option<u64>, Error> {
         let ti = value.type_index();
         let Some(obj) = value.as_object_ptr() else { return Ok(Some(pod_hash(value.as_raw()))) };
         let key = obj.as_ptr() as usize;
-        let (hash, kind) = match ti {
+        match ti {
             TypeIndex::BIG_INT | TypeIndex::STR | TypeIndex::BYTES => {
-                return text_or_big_int_hash(&value).map(Some);
+                text_or_big_int_hash(&value).map(Some)
             }
             TypeIndex::SHAPE => {
                 let shape = Shape::from_any_view(value)?;
                 let start = combine(self.types.key_hash(ti)?, shape.len() as u64);
-                let h = shape.as_slice().iter().fold(start, |h, &d| combine(h, d as u64));
-                return Ok(Some(h));
+                Ok(Some(shape.as_slice().iter().fold(start, |h, &d| combine(h, d as u64))))
             }
-            TypeIndex::TENSOR => return self.tensor_hash(value).map(Some),
+            TypeIndex::TENSOR => self.tensor_hash(value).map(Some),
             TypeIndex::ARRAY => {
                 let (data, len) = seq_cell(obj.as_ptr());
-                let hash = combine(self.types.key_hash(ti)?, len as u64);
-                (hash, FrameKind::Seq { data, len, index: 0, snapshot: 0 })
+                self.push_seq(run, key, ti, data, len, 0).map(|()| None)
             }
             TypeIndex::LIST => {
                 let items = List::from_any_view(value)?.to_vec();
                 let (data, len) = (items.as_ptr().cast::<TVMFFIAny>(), items.len());
                 run.snapshots.push(items);
-                let hash = combine(self.types.key_hash(ti)?, len as u64);
-                (hash, FrameKind::Seq { data, len, index: 0, snapshot: 1 })
+                self.push_seq(run, key, ti, data, len, 1).map(|()| None)
             }
             TypeIndex::MAP | TypeIndex::DICT => {
                 let map = MapLike::of(&value)?;
                 let hash = combine(self.types.key_hash(ti)?, map.len() as u64);
                 let groups = self.map_groups(map.pairs())?;
-                (hash, FrameKind::Map(Box::new(MapFrame { groups, index: 0 })))
+                let kind = FrameKind::Map(Box::new(MapFrame { groups, index: 0 }));
+                push_frame(&mut run.stack, || Frame { key, hash, kind });
+                Ok(None)
             }
-            _ => return self.start_object(value, key, ti, run),
-        };
-        push_frame(&mut run.stack, Frame { key, hash, kind });
-        Ok(None)
+            _ => self.start_object(value, key, ti, run),
+        }
     }
 
     /// An object: its memoised hash, its hook's answer, or a frame pushed for its fields.
@@ -311,12 +333,21 @@ impl HashState {
             NO_REGION
         };
         let init = ty.key_hash();
-        let frame = ObjectFrame { ty, next: 0, kind, child_region: NO_REGION, clamp };
         if let Some(hook) = S_HASH.attr(ti) {
             let h = self.call_hook(hook, &value, init)?;
-            return Ok(Some(self.finish_object(key, frame, h)));
+            return Ok(Some(self.finish_object(key, kind, clamp, h)));
         }
-        push_frame(&mut run.stack, Frame { key, hash: init, kind: FrameKind::Object(frame) });
+        push_frame(&mut run.stack, || Frame {
+            key,
+            hash: init,
+            kind: FrameKind::Object(ObjectFrame {
+                ty,
+                next: 0,
+                kind,
+                child_region: NO_REGION,
+                clamp,
+            }),
+        });
         Ok(None)
     }
 
@@ -337,17 +368,22 @@ impl HashState {
                     if ignored(field) {
                         continue;
                     }
-                    let value = get_field(obj, field)?;
+                    push_field(held, obj, field)?;
+                    let Some(value) = held.last() else {
+                        return Err(Error::internal_error("StructuralHash: field value lost"));
+                    };
                     if !value.type_index().is_object() {
                         top.hash = combine(top.hash, pod_hash(value.as_raw()));
+                        // SAFETY: the last value is an inline value (it owns nothing), so
+                        // forgetting it drops nothing.
+                        unsafe { held.set_len(held.len().saturating_sub(1)) };
                         continue;
                     }
+                    let raw = *value.as_raw();
                     if let Some(kind) = field_region(field) {
                         f.child_region = self.region;
                         self.region = super::enter_region(self.region, kind);
                     }
-                    let raw = *value.as_raw();
-                    held.push(value);
                     return Ok(Some(raw));
                 }
                 Ok(None)
@@ -369,11 +405,17 @@ impl HashState {
 
     /// An object's hash once its fields (or hook) gave `hash`: free variables and DAG nodes
     /// mix in their order of appearance (or a free use its address), and the result is kept.
-    fn finish_object(&mut self, key: usize, f: ObjectFrame, mut hash: u64) -> u64 {
-        if f.clamp != NO_REGION {
-            self.region = f.clamp;
+    fn finish_object(
+        &mut self,
+        key: usize,
+        kind: SEqHashKind,
+        clamp: DefRegionKind,
+        mut hash: u64,
+    ) -> u64 {
+        if clamp != NO_REGION {
+            self.region = clamp;
         }
-        if f.kind == SEqHashKind::FREE_VAR {
+        if kind == SEqHashKind::FREE_VAR {
             hash = if self.region != DefRegionKind::NONE {
                 let n = self.free_var_counter;
                 self.free_var_counter = n.wrapping_add(1);
@@ -382,7 +424,7 @@ impl HashState {
                 key as u64
             };
         }
-        if f.kind == SEqHashKind::DAG_NODE {
+        if kind == SEqHashKind::DAG_NODE {
             let n = self.graph_node_counter;
             self.graph_node_counter = n.wrapping_add(1);
             hash = combine(hash, u64::from(n));

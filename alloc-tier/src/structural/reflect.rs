@@ -205,6 +205,35 @@ pub(crate) fn get_field(obj: &ObjectHeader, field: &TVMFFIFieldInfo) -> Result<A
     Ok(unsafe { Any::from_raw(out) })
 }
 
+/// Read a field of the live object `obj` through its getter into a new last element of
+/// `held`: the getter writes straight into the vector, so the value is never copied.
+#[inline]
+pub(crate) fn push_field(
+    held: &mut Vec<Any>,
+    obj: &ObjectHeader,
+    field: &TVMFFIFieldInfo,
+) -> Result<(), Error> {
+    let Some(getter) = field.getter else { return Err(no_getter(field)) };
+    let len = held.len();
+    if len == held.capacity() {
+        held.reserve(1);
+    }
+    // SAFETY: after the reserve the slot at `len` is allocated (and not yet part of the
+    // vector); `Any` is a `TVMFFIAny`.
+    let slot = unsafe { held.as_mut_ptr().add(len) }.cast::<TVMFFIAny>();
+    // SAFETY: the slot is writable; it holds `None` until the getter writes it.
+    unsafe { slot.write(TVMFFIAny::NONE) };
+    // SAFETY: the field lives `offset` bytes into the object the type info describes, and
+    // the getter writes an owned value into the slot on success.
+    let code = unsafe { getter(field_addr(obj.as_raw(), field), slot) };
+    if code != 0 {
+        return Err(raised("a field getter"));
+    }
+    // SAFETY: the slot now holds an owned value.
+    unsafe { held.set_len(len + 1) };
+    Ok(())
+}
+
 #[cold]
 fn no_getter(field: &TVMFFIFieldInfo) -> Error {
     Error::type_error(alloc::format!(

@@ -74,9 +74,11 @@ pub(crate) fn check_stack(base: usize, what: &str) -> Result<(), Error> {
     )))
 }
 
-/// Push onto a traversal's frame stack, writing the frame straight into its slot.
+/// Push onto a traversal's frame stack: room first, then the frame `make` builds, written
+/// straight into its slot (a frame built first and moved in is copied through the stack in
+/// pieces that do not match how it was written, which stalls the loads).
 #[inline(always)]
-pub(crate) fn push_frame<F>(stack: &mut alloc::vec::Vec<F>, frame: F) {
+pub(crate) fn push_frame<F>(stack: &mut alloc::vec::Vec<F>, make: impl FnOnce() -> F) {
     let len = stack.len();
     if len == stack.capacity() {
         stack.reserve(1);
@@ -84,7 +86,7 @@ pub(crate) fn push_frame<F>(stack: &mut alloc::vec::Vec<F>, frame: F) {
     // SAFETY: after the reserve the vector has room for `len + 1` elements; the slot at `len`
     // is written before the length covers it.
     unsafe {
-        stack.as_mut_ptr().add(len).write(frame);
+        stack.as_mut_ptr().add(len).write(make());
         stack.set_len(len + 1);
     }
 }

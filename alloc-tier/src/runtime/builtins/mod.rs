@@ -56,9 +56,11 @@ pub(crate) fn ensure<R: Runtime>() {
             objects::register(&mut b);
             containers::register(&mut b);
             maps::register(&mut b);
+            // The reference's order of dynamic type indices: the enum types (128-131), then
+            // the structural types (132-137).
+            dataclass::register(&mut b);
             structural::register(&mut b);
             structural_visit::register(&mut b);
-            dataclass::register(&mut b);
             R::register_builtins(&mut b);
         });
     });

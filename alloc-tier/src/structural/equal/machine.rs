@@ -16,7 +16,7 @@ use crate::shape::Shape;
 use crate::structural::NO_REGION;
 use crate::structural::items::{MapLike, seq_cell};
 use crate::structural::path::PendingStep;
-use crate::structural::reflect::{TypeData, field_name, field_region, get_field, ignored};
+use crate::structural::reflect::{TypeData, field_name, field_region, ignored, push_field};
 use crate::structural::support::{FIRST_CYCLE_CHECK, cycle_error, first_repeat, push_frame};
 use crate::tensor::Tensor;
 
@@ -24,9 +24,9 @@ use crate::tensor::Tensor;
 /// compared, innermost last, and what keeps their children alive.
 struct Run {
     stack: Vec<Frame>,
-    /// The field values each object frame is comparing, one pair per object frame with a
-    /// child.
-    held: Vec<(Any, Any)>,
+    /// The field values each object frame is comparing: a pair (left, right) per object
+    /// frame with a child.
+    held: Vec<Any>,
     /// Lists' elements, copied (a hook may change a list), two per pair of lists.
     snapshots: Vec<Vec<Any>>,
     /// The pair of children the top frame asked for (raw views of values it keeps alive).
@@ -59,7 +59,6 @@ struct Frame {
     kind: FrameKind,
 }
 
-#[repr(u32)]
 enum FrameKind {
     Seq(SeqFrame),
     Object(ObjectFrame),
@@ -133,9 +132,11 @@ impl EqState {
                 };
                 continue;
             }
-            let Some(Frame { key, kind }) = run.stack.pop() else { continue };
-            let b = step == TRUE;
-            let b = match kind {
+            // Read what the frame's end needs in place, then drop it there: moving a whole
+            // frame out copies it through the stack.
+            let Some(done) = run.stack.last() else { continue };
+            let (key, b) = (done.key, step == TRUE);
+            let b = match &done.kind {
                 FrameKind::Seq(f) => {
                     if f.snapshots != 0 {
                         run.snapshots.pop();
@@ -143,9 +144,13 @@ impl EqState {
                     }
                     b
                 }
-                FrameKind::Object(f) => self.finish_object(key, &f, b),
+                FrameKind::Object(f) => {
+                    let (kind, clamp) = (f.kind, f.clamp);
+                    self.finish_object(key, kind, clamp, b)
+                }
                 FrameKind::Map(_) => b,
             };
+            run.stack.truncate(run.stack.len().saturating_sub(1));
             if run.stack.is_empty() {
                 return Ok(b);
             }
@@ -165,10 +170,17 @@ impl EqState {
                 if ln != rn && !self.tracing() {
                     return Ok(FALSE);
                 }
-                let seq =
-                    SeqFrame { lhs: ld, rhs: rd, lhs_len: ln, rhs_len: rn, index: 0, snapshots: 0 };
-                let key = (lo as usize, ro as usize);
-                push_frame(&mut run.stack, Frame { key, kind: FrameKind::Seq(seq) });
+                push_frame(&mut run.stack, || Frame {
+                    key: (lo as usize, ro as usize),
+                    kind: FrameKind::Seq(SeqFrame {
+                        lhs: ld,
+                        rhs: rd,
+                        lhs_len: ln,
+                        rhs_len: rn,
+                        index: 0,
+                        snapshots: 0,
+                    }),
+                });
                 return Ok(PUSHED);
             }
         }
@@ -239,7 +251,7 @@ impl EqState {
             TypeIndex::TENSOR => return self.tensor_equal(lhs, rhs).map(u8::from),
             _ => return self.start_object(lhs, rhs, key, lt, run),
         };
-        push_frame(&mut run.stack, Frame { key, kind });
+        push_frame(&mut run.stack, || Frame { key, kind });
         Ok(PUSHED)
     }
 
@@ -275,12 +287,21 @@ impl EqState {
         } else {
             NO_REGION
         };
-        let frame = ObjectFrame { ty, next: 0, field: 0, kind, child_region: NO_REGION, clamp };
         if let Some(hook) = S_EQUAL.attr(ti) {
             let success = self.call_hook(hook, &lhs, &rhs)?;
-            return Ok(u8::from(self.finish_object((lk, rk), &frame, success)));
+            return Ok(u8::from(self.finish_object((lk, rk), kind, clamp, success)));
         }
-        push_frame(&mut run.stack, Frame { key: (lk, rk), kind: FrameKind::Object(frame) });
+        push_frame(&mut run.stack, || Frame {
+            key: (lk, rk),
+            kind: FrameKind::Object(ObjectFrame {
+                ty,
+                next: 0,
+                field: 0,
+                kind,
+                child_region: NO_REGION,
+                clamp,
+            }),
+        });
         Ok(PUSHED)
     }
 
@@ -290,11 +311,11 @@ impl EqState {
         (lk, rk): (usize, usize),
         f: &mut ObjectFrame,
         child: Option<bool>,
-        held: &mut Vec<(Any, Any)>,
+        held: &mut Vec<Any>,
         next: &mut (TVMFFIAny, TVMFFIAny),
     ) -> Result<u8, Error> {
         if let Some(ok) = child {
-            held.pop();
+            held.truncate(held.len().saturating_sub(2));
             if f.child_region != NO_REGION {
                 self.region = core::mem::replace(&mut f.child_region, NO_REGION);
             }
@@ -310,20 +331,28 @@ impl EqState {
             if ignored(field) {
                 continue;
             }
-            let (l, r) = (get_field(lo, field)?, get_field(ro, field)?);
+            let base = held.len();
+            push_field(held, lo, field)?;
+            push_field(held, ro, field)?;
+            let Some([l, r]) = held.get(base..) else {
+                return Err(Error::internal_error("StructuralEqual: field values lost"));
+            };
             let (la, ra) = (l.as_raw(), r.as_raw());
             if la.type_index < TypeIndex::STATIC_OBJECT_BEGIN.0 && la.type_index == ra.type_index {
-                if pod_equal(la, ra) {
+                let equal = pod_equal(la, ra);
+                // SAFETY: the two values past `base` are inline values (they own nothing), so
+                // forgetting them drops nothing.
+                unsafe { held.set_len(base) };
+                if equal {
                     continue;
                 }
                 return Ok(self.field_mismatch(f));
             }
+            *next = (*la, *ra);
             if let Some(kind) = field_region(field) {
                 f.child_region = self.region;
                 self.region = crate::structural::enter_region(self.region, kind);
             }
-            *next = (*la, *ra);
-            held.push((l, r));
             return Ok(CHILD);
         }
         Ok(TRUE)
@@ -342,11 +371,17 @@ impl EqState {
 
     /// What an object's comparison means once its fields (or hook) answered `success`:
     /// DAG nodes and free variables that matched are bound to each other.
-    fn finish_object(&mut self, (lk, rk): (usize, usize), f: &ObjectFrame, success: bool) -> bool {
-        if f.clamp != NO_REGION {
-            self.region = f.clamp;
+    fn finish_object(
+        &mut self,
+        (lk, rk): (usize, usize),
+        kind: SEqHashKind,
+        clamp: DefRegionKind,
+        success: bool,
+    ) -> bool {
+        if clamp != NO_REGION {
+            self.region = clamp;
         }
-        match f.kind {
+        match kind {
             SEqHashKind::FREE_VAR => {
                 if !success {
                     return false;
