@@ -38,9 +38,9 @@ tvmffi_core::c_layout! {
     /// The layout of key objects, as the reference's C++ class.
     pub const LAYOUTS = [
         StructuralKeyLayout as "tvm::ffi::StructuralKeyObj" {
-            size: 48 / 48 / 44,
+            size: 48 / 48,
             align: core::mem::align_of::<u64>(),
-            fields: { key @ payload.key = 24 / 24, hash_i64 @ payload.hash_i64 = 40 / 40 / 36 },
+            fields: { key @ payload.key = 24 / 24, hash_i64 @ payload.hash_i64 = 40 / 40 },
         },
     ];
 }

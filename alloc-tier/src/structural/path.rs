@@ -144,7 +144,7 @@ tvmffi_core::c_layout! {
     /// The layouts of the step and path objects, as the reference's C++ classes.
     pub const LAYOUTS = [
         AccessStepLayout as "tvm::ffi::reflection::AccessStepObj" {
-            size: 48 / 40 / 36,
+            size: 48 / 48 / 44,
             align: core::mem::align_of::<u64>(),
             fields: { kind @ payload.kind = 24 / 24, key @ payload.key = 32 / 32 / 28 },
         },

@@ -124,7 +124,7 @@ tvmffi_core::c_layout! {
             fields: { vtable_ @ cell.vtable = 24 / 24, def_region_mode_ @ cell.def_region = 32 / 28 },
         },
         VisitInterruptLayout as "tvm::ffi::VisitInterruptObj" {
-            size: 40 / 40 / 36,
+            size: 40 / 40,
             align: core::mem::align_of::<u64>(),
             fields: { value @ payload.value = 24 / 24 },
         },
