@@ -65,9 +65,12 @@ fn error_text(e: &Error) -> String {
     format!("error: {}: {}", e.kind(), e.message())
 }
 
+/// The hash of the value `text` describes, built twice: a number when both agree, `*` when
+/// it depends on the objects' addresses (both copies stay alive, so their addresses differ).
 fn hash_text(text: &str, opts: Options) -> String {
-    let h = |v: Any| structural_hash(v.view(), opts);
-    match (h(dsl::parse(text)), h(dsl::parse(text))) {
+    let (a, b) = (dsl::parse(text), dsl::parse(text));
+    let h = |v: &Any| structural_hash(v.view(), opts);
+    match (h(&a), h(&b)) {
         (Ok(a), Ok(b)) if a == b => a.to_string(),
         (Ok(_), Ok(_)) => "*".into(),
         (Err(e), _) | (_, Err(e)) => error_text(&e),
@@ -205,6 +208,21 @@ fn run_any(line: &str) -> String {
     run(line)
 }
 
+/// A golden line as this target can reproduce it. Hashes mix in type key hashes, which are
+/// `std::hash` of the key, a 64-bit value on 64-bit targets only: elsewhere (a 32-bit build
+/// of the reference included) the hash columns only show whether a hash was computed.
+fn portable(case: &str, line: &str) -> String {
+    if cfg!(target_pointer_width = "64") || case.starts_with("walk ") || case.starts_with("trail ")
+    {
+        return line.to_owned();
+    }
+    let hash_columns: &[usize] = if case.starts_with("map ") { &[1] } else { &[2, 3] };
+    let fields = line.split('\t').enumerate().map(|(i, f)| {
+        if hash_columns.contains(&i) && f.parse::<u64>().is_ok() { "<hash>" } else { f }
+    });
+    fields.collect::<Vec<_>>().join("\t")
+}
+
 #[test]
 fn equality_hashes_and_mismatches_match_the_reference() {
     let cases = CASES.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
@@ -214,6 +232,7 @@ fn equality_hashes_and_mismatches_match_the_reference() {
     for (case, expected) in cases.zip(&golden) {
         n += 1;
         let got = run_any(case);
+        let (got, expected) = (portable(case, &got), portable(case, expected));
         if got != *expected {
             failures.push(format!("  expected: {expected}\n  got:      {got}"));
         }
