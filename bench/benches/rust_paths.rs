@@ -4,7 +4,7 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tvmffi_bench::{ArrayBuildSum, IncDec, Op, TypedCall};
+use tvmffi_bench::{ArrayBuildSum, IncDec, MapInsertLookup, Op, TypedCall};
 
 fn row<T: Op>(c: &mut Criterion) {
     let mut op = T::new();
@@ -16,5 +16,11 @@ fn row<T: Op>(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(rust_paths, row::<TypedCall>, row::<IncDec>, row::<ArrayBuildSum>);
+criterion_group!(
+    rust_paths,
+    row::<TypedCall>,
+    row::<IncDec>,
+    row::<ArrayBuildSum>,
+    row::<MapInsertLookup>
+);
 criterion_main!(rust_paths);

@@ -11,7 +11,7 @@
 
 use core::hint::black_box;
 
-use tvmffi::{Array, Function, TypedFunction};
+use tvmffi::{Array, Function, Map, TypedFunction};
 
 /// One benchmark row: set up once, then [`run`](Op::run) once per operation.
 pub trait Op {
@@ -79,6 +79,30 @@ impl Op for ArrayBuildSum {
     }
 }
 
+/// Pairs in the map row.
+pub const MAP_N: i64 = 100_000;
+
+/// A `Map<i64, i64>` of a hundred thousand pairs built by insertion, then every key looked
+/// up (the C++ row: `Map::Set` and `Map::at`; keys `i * 7919`, spread as in the C row).
+pub struct MapInsertLookup;
+
+impl Op for MapInsertLookup {
+    const NAME: &'static str = "map_1e5";
+    const LARGE: bool = true;
+    fn new() -> Self {
+        Self
+    }
+    fn run(&mut self) {
+        let mut m: Map<i64, i64> = Map::new();
+        for i in 0..black_box(MAP_N) {
+            m.insert(i * 7919, i).expect("insert");
+        }
+        let sum: i64 = (0..MAP_N).map(|i| m.at(i * 7919).expect("present")).sum();
+        assert_eq!(sum, MAP_N * (MAP_N - 1) / 2);
+        black_box(sum);
+    }
+}
+
 /// Run `n` operations of the row named `name` (after one warm-up), for instruction counts;
 /// false for an unknown name.
 pub fn count(name: &str, n: u64) -> bool {
@@ -93,10 +117,12 @@ pub fn count(name: &str, n: u64) -> bool {
         TypedCall::NAME => go::<TypedCall>(n),
         IncDec::NAME => go::<IncDec>(n),
         ArrayBuildSum::NAME => go::<ArrayBuildSum>(n),
+        MapInsertLookup::NAME => go::<MapInsertLookup>(n),
         _ => return false,
     }
     true
 }
 
 /// The rows' names, in table order.
-pub const ROWS: [&str; 3] = [TypedCall::NAME, IncDec::NAME, ArrayBuildSum::NAME];
+pub const ROWS: [&str; 4] =
+    [TypedCall::NAME, IncDec::NAME, ArrayBuildSum::NAME, MapInsertLookup::NAME];
