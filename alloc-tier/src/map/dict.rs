@@ -137,7 +137,11 @@ impl Outside {
 /// `custom_eq` says whether the key's type has `__any_equal__`.
 fn locate(m: RawMap, key: &Norm<'_>, custom_eq: bool, out: &Outside) -> Result<Option<u64>, Need> {
     let mut pending = Vec::new();
+    let by_bits = key.compares_by_bits();
     let mut eq = |stored: &Any, stored_first: bool| {
+        if let Some(k) = by_bits {
+            return Ok(same_bits(stored.as_raw(), k));
+        }
         let s = Norm::of_any(stored);
         let r = match builtin_equal(key, &s) {
             Some(eq) => eq,
@@ -166,7 +170,7 @@ fn locate(m: RawMap, key: &Norm<'_>, custom_eq: bool, out: &Outside) -> Result<O
 /// The stored keys' hashes for a rebuild, under the lock: custom ones must be in `out`.
 fn stored_hashes(m: RawMap, out: &Outside) -> Result<Vec<u64>, Need> {
     let mut missing = Vec::new();
-    let Ok(hashes) = table::stored_hashes(m, &mut |k| {
+    let Ok(hashes) = table::stored_hashes(m, |k: &Any| {
         let h = custom::hash_without_user_code(&Norm::of_any(k)).or_else(|| out.cached_hash(k));
         Ok::<_, core::convert::Infallible>(h.unwrap_or_else(|| {
             missing.push(k.clone());

@@ -105,16 +105,20 @@ pub(crate) enum Found {
 
 /// Look a key up with `eq(stored_key, stored_first)`; the small layout compares
 /// `(stored, key)` and the dense one `(key, stored)`, as the reference's do.
+///
+/// Generic over `eq`, so that the comparison (most often of 16 bytes) is inlined into the
+/// probing loop.
+#[inline]
 pub(crate) fn find<E>(
     m: RawMap,
     hash: Option<u64>,
-    eq: &mut dyn FnMut(&Any, bool) -> Result<bool, E>,
+    mut eq: impl FnMut(&Any, bool) -> Result<bool, E>,
 ) -> Result<Found, E> {
     let at = if m.is_small() {
-        Small::load(m).find(&mut |k| eq(k, true))?
+        Small::load(m).find(|k| eq(k, true))?
     } else {
         let Some(hash) = hash else { return Ok(Found::NeedHash) };
-        Dense::load(m).search(hash, &mut |k| eq(k, false))?
+        Dense::load(m).search(hash, |k| eq(k, false))?
     };
     Ok(at.map_or(Found::Absent, Found::At))
 }
@@ -153,14 +157,21 @@ pub(crate) fn next(m: RawMap, pos: u64) -> Option<u64> {
 /// The hashes of the stored keys in iteration order, for a rebuild.
 pub(crate) fn stored_hashes<E>(
     m: RawMap,
-    hash: &mut dyn FnMut(&Any) -> Result<u64, E>,
+    mut hash: impl FnMut(&Any) -> Result<u64, E>,
 ) -> Result<Vec<u64>, E> {
     let mut out = Vec::with_capacity(len(m));
-    let mut pos = first(m);
-    while let Some(p) = pos {
-        // SAFETY: an iteration position holds a pair.
-        out.push(hash(unsafe { &(*pair(m, p)).key })?);
-        pos = next(m, p).filter(|_| out.len() < len(m));
+    if m.is_small() {
+        let s = Small::load(m);
+        for i in 0..s.size {
+            // SAFETY: the first `size` pairs are initialised.
+            out.push(hash(unsafe { &(*s.pair(i)).key })?);
+        }
+    } else {
+        let d = Dense::load(m);
+        for slot in d.order() {
+            // SAFETY: slots of the iteration order hold items.
+            out.push(hash(unsafe { &(*d.item(slot)).kv.key })?);
+        }
     }
     Ok(out)
 }
@@ -281,14 +292,17 @@ pub(crate) fn commit_insert(
         Plan::ToDense(found) => return to_dense(m, found, kv, key_hash, stored),
         Plan::Rehash => {
             let d = Dense::load(m);
-            let sources: Vec<(u64, *const Kv)> = stored
-                .iter()
-                .zip(d.order())
-                // SAFETY: slots of the iteration order hold items.
-                .map(|(&h, slot)| (h, unsafe { &raw const (*d.item(slot)).kv }))
-                .collect();
+            // Room for the new pair too, which `build_with` appends.
+            let mut sources = Vec::with_capacity(stored.len() + 1);
+            sources.extend(
+                stored
+                    .iter()
+                    .zip(d.order())
+                    // SAFETY: slots of the iteration order hold items.
+                    .map(|(&h, slot)| (h, unsafe { &raw const (*d.item(slot)).kv })),
+            );
             let (shift, slots) = (d.fib_shift.wrapping_sub(1), d.slots.saturating_mul(2));
-            let (table, leftovers) = build_with(&sources, kv, key_hash, shift, slots)?;
+            let (table, leftovers) = build_with(sources, kv, key_hash, shift, slots)?;
             out = leftovers;
             // The pairs now live in `table`; the old blocks are freed without them.
             out.buffer = Some(d.into_old_buffer());
@@ -308,8 +322,8 @@ fn to_dense(
     stored: &[u64],
 ) -> Result<Leftovers, (Kv, MapError)> {
     let mut s = Small::load(m);
-    let sources: Vec<(u64, *const Kv)> =
-        stored.iter().zip(0..s.size).map(|(&h, i)| (h, s.pair(i).cast_const())).collect();
+    let mut sources: Vec<(u64, *const Kv)> = Vec::with_capacity(stored.len() + 1);
+    sources.extend(stored.iter().zip(0..s.size).map(|(&h, i)| (h, s.pair(i).cast_const())));
     let (shift, slots) = dense::table_size(s.size);
     // SAFETY: the small pairs stay put during the build.
     let mut table = match unsafe { Dense::build(&sources, shift, slots) } {
@@ -334,7 +348,7 @@ fn to_dense(
                 let (shift, slots) =
                     (table.fib_shift.wrapping_sub(1), table.slots.saturating_mul(2));
                 drop(table.into_old_buffer());
-                let (t, leftovers) = build_with(&sources, kv, key_hash, shift, slots)?;
+                let (t, leftovers) = build_with(sources, kv, key_hash, shift, slots)?;
                 (table, out) = (t, leftovers);
             }
         },
@@ -348,15 +362,13 @@ fn to_dense(
 
 /// Build a table of `sources` followed by the new pair `kv`.
 fn build_with(
-    sources: &[(u64, *const Kv)],
+    mut all: Vec<(u64, *const Kv)>,
     kv: Kv,
     key_hash: Option<u64>,
     shift: u32,
     slots: u64,
 ) -> Result<(Dense, Leftovers), (Kv, MapError)> {
     let kv = ManuallyDrop::new(kv);
-    let mut all = Vec::with_capacity(sources.len() + 1);
-    all.extend_from_slice(sources);
     all.push((key_hash.unwrap_or_default(), &raw const *kv));
     // SAFETY: the sources and `kv` stay put during the build.
     match unsafe { Dense::build(&all, shift, slots) } {
