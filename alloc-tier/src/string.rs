@@ -265,7 +265,17 @@ pub fn bytes_any_from_bytes(bytes: &[u8]) -> Result<Any, TextError> {
 /// assert_eq!(owned.type_index(), TypeIndex::STR);
 /// assert_eq!(owned.as_str().unwrap(), "longer than seven bytes");
 /// ```
+#[inline]
 pub fn any_view_to_owned(view: AnyView<'_>) -> Result<Any, ConversionError> {
+    match view.type_index() {
+        TypeIndex::RAW_STR | TypeIndex::BYTE_ARRAY_PTR => text_view_to_owned(view),
+        _ => view.to_owned(),
+    }
+}
+
+/// [`any_view_to_owned`] of a C string or a byte-array pointer.
+#[inline(never)]
+fn text_view_to_owned(view: AnyView<'_>) -> Result<Any, ConversionError> {
     match view.to_owned() {
         Err(e) if e.kind() == ConversionErrorKind::NeedsAllocator => {
             let actual = view.type_index();
