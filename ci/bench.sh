@@ -40,7 +40,9 @@ rm -rf "$results"
 mkdir -p "$results"
 
 # ---- build ----
-run cargo build --release -q -p tvmffi-std-cdylib -p tvmffi-example-add-one -p tvmffi-bench --bins
+# Two commands: with --bins, cargo builds only binaries, never the two cdylibs.
+run cargo build --release -q -p tvmffi-std-cdylib -p tvmffi-example-add-one
+run cargo build --release -q -p tvmffi-bench --bins
 run cargo bench -q -p tvmffi-bench --no-run
 run gcc -std=c11 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/capi_bench" \
     bench/c/capi_bench.c -L"$ref_dir" -ltvm_ffi
