@@ -12,8 +12,8 @@ use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
 
 use tvmffi_core::flags::DeleterFlags;
-use tvmffi_core::sys::{TVMFFIObject, TVMFFIObjectAllocHeader};
-use tvmffi_core::{Object, ObjectRef, Payload, TypeIndex};
+use tvmffi_core::sys::{TVMFFIObject, TVMFFIObjectAllocHeader, TVMFFIObjectDeleter};
+use tvmffi_core::{Object, ObjectHeader, ObjectRef, Payload, TypeIndex};
 
 /// Alignment of every heap object: 8, as 64-bit atomics on the header need, or the payload's
 /// own alignment if larger.
@@ -115,6 +115,18 @@ pub unsafe fn tail_of<P: Payload>(obj: &ObjectRef<Object<P>>, tail_align: usize)
     let body = size_of::<Object<P>>().next_multiple_of(tail_align);
     // SAFETY: the tail starts `body` bytes into the object's block (the caller's promise).
     unsafe { obj.as_raw().cast::<u8>().add(body) }
+}
+
+/// Whether the object was made by [`new_object_with_tail`] (or [`new_object`]) with a
+/// payload whose deleter has the same code as `P`'s: its deleter is that function.
+///
+/// `false` proves nothing (one generic function may be instantiated more than once), and
+/// `true` may also mean another payload whose deleter compiled to the same code (LLVM
+/// merges such functions): callers pair it with what only `P` can have, such as a type
+/// index no other payload of this crate accepts.
+#[inline]
+pub fn made_for<P: Payload>(header: &ObjectHeader) -> bool {
+    header.deleter().is_some_and(|d| core::ptr::fn_addr_eq(d, deleter::<P> as TVMFFIObjectDeleter))
 }
 
 /// # Safety

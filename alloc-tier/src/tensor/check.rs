@@ -148,7 +148,26 @@ pub(super) fn extent(
 }
 
 /// The [`Extent`] of `numel` elements reaching from element `lo` to element `hi`.
+#[inline]
 fn in_bytes(numel: i64, lo: i64, hi: i64, dtype: DataType) -> Result<Extent, TensorError> {
+    // Bits per element: at most 255 * 65535, below 2^24.
+    let bits = i64::from(dtype.bits()) * i64::from(dtype.lanes());
+    // Every tensor of a sane size: the bit counts (the first only checked) fit `i64`, so
+    // the byte counts do too.
+    if let (Some(_), Some(l), Some(h)) = (
+        numel.checked_mul(bits),
+        lo.checked_mul(bits),
+        hi.checked_add(1).and_then(|h| h.checked_mul(bits)),
+    ) {
+        let ceil = |b: i64| b / 8 + i64::from(b % 8 != 0); // `b >= 0`
+        return Ok(Extent { numel, lo: l.div_euclid(8), hi: ceil(h) });
+    }
+    in_bytes_wide(numel, lo, hi, dtype)
+}
+
+/// [`in_bytes`] in `i128`, where the bit counts overflow `i64`.
+#[cold]
+fn in_bytes_wide(numel: i64, lo: i64, hi: i64, dtype: DataType) -> Result<Extent, TensorError> {
     // Elements fit `i64`, so these products (at most 2^63 * 2^24) fit `i128`.
     let fit = |v: i128| i64::try_from(v).map_err(|_| TensorError::Overflow);
     fit(bytes_of(i128::from(numel), dtype))?;
@@ -173,8 +192,41 @@ pub(super) fn check_tensor(
     check_placement(data, device, byte_offset, ext)
 }
 
+/// The element count and the lowest and highest element reached (relative to the first),
+/// in one pass; `None` where the careful path must decide (an extent of 0 or less, an
+/// overflow). Where it answers, [`extent`] agrees: the partial products and sums only grow
+/// in magnitude, so their overflow does not depend on the order of the axes.
+#[inline]
+fn scan(dims: impl Iterator<Item = (i64, i64)>) -> Option<(i64, i64, i64)> {
+    let (mut numel, mut lo, mut hi) = (1i64, 0i64, 0i64);
+    for (extent, stride) in dims {
+        if extent <= 0 {
+            return None;
+        }
+        numel = numel.checked_mul(extent)?;
+        let reach = (extent - 1).checked_mul(stride)?;
+        if reach < 0 {
+            lo = lo.checked_add(reach)?;
+        } else {
+            hi = hi.checked_add(reach)?;
+        }
+    }
+    Some((numel, lo, hi))
+}
+
+/// The checks after a successful [`scan`], in [`check_tensor`]'s order: the data type, the
+/// byte extent, the placement.
+#[inline]
+fn finish(dl: &DLTensor, (numel, lo, hi): (i64, i64, i64)) -> Result<Extent, TensorError> {
+    let dtype = DataType::from_raw(dl.dtype);
+    check_dtype(dtype)?;
+    let ext = in_bytes(numel, lo, hi, dtype)?;
+    check_placement(dl.data, Device::from_raw(dl.device), dl.byte_offset, ext)
+}
+
 /// The checks of [`check_tensor`] that follow the extent: null data, and the addressed
 /// bytes fitting `int64_t` and (for plain addresses) the address space.
+#[inline]
 fn check_placement(
     data: *mut c_void,
     device: Device,
@@ -212,40 +264,25 @@ pub(super) unsafe fn check_in_place(dl: &DLTensor) -> Result<(), TensorError> {
     if ndim > 0 && dl.shape.is_null() {
         return Err(TensorError::NullShape { ndim: dl.ndim });
     }
-    let scan = || -> Option<(i64, i64, i64)> {
-        let (mut numel, mut lo, mut hi, mut compact) = (1i64, 0i64, 0i64, 1i64);
-        for i in (0..ndim).rev() {
-            // SAFETY: `i < ndim`; a non-null shape is readable for `ndim` values (caller).
-            let extent = unsafe { dl.shape.add(i).read_unaligned() };
-            if extent <= 0 {
-                return None;
-            }
-            let stride = if dl.strides.is_null() {
-                let s = compact;
-                compact = compact.checked_mul(extent)?;
-                s
-            } else {
-                // SAFETY: as for the shape.
-                unsafe { dl.strides.add(i).read_unaligned() }
-            };
-            numel = numel.checked_mul(extent)?;
-            let reach = (extent - 1).checked_mul(stride)?;
-            if reach < 0 {
-                lo = lo.checked_add(reach)?;
-            } else {
-                hi = hi.checked_add(reach)?;
-            }
-        }
-        Some((numel, lo, hi))
+    // SAFETY: `i < ndim`; a non-null shape is readable for `ndim` values (caller).
+    let extent = |i: usize| unsafe { dl.shape.add(i).read_unaligned() };
+    let scanned = if dl.strides.is_null() {
+        // Compact strides, from the last axis: an overflow of them is an overflow of the
+        // element count too, which `scan` reports.
+        let mut compact = 1i64;
+        scan((0..ndim).rev().map(|i| {
+            let e = extent(i);
+            let s = compact;
+            compact = compact.wrapping_mul(e);
+            (e, s)
+        }))
+    } else {
+        // SAFETY: as for the shape.
+        scan((0..ndim).map(|i| (extent(i), unsafe { dl.strides.add(i).read_unaligned() })))
     };
-    match scan() {
-        Some((numel, lo, hi)) => {
-            // `Dims::read`'s checks in its order: the dtype comes after the strides.
-            let dtype = DataType::from_raw(dl.dtype);
-            check_dtype(dtype)?;
-            let ext = in_bytes(numel, lo, hi, dtype)?;
-            check_placement(dl.data, Device::from_raw(dl.device), dl.byte_offset, ext).map(drop)
-        }
+    match scanned {
+        // `Dims::read`'s checks in its order: the dtype comes after the strides.
+        Some(s) => finish(dl, s).map(drop),
         // SAFETY: forwarded.
         None => unsafe { Dims::read(dl) }.map(drop),
     }
@@ -334,6 +371,9 @@ impl Dims {
 
     /// Check `dl`'s data, device, dtype and byte offset against these dimensions.
     fn check(&self, dl: &DLTensor) -> Result<Extent, TensorError> {
+        if let Some(s) = scan(self.shape().iter().copied().zip(self.strides().iter().copied())) {
+            return finish(dl, s);
+        }
         check_tensor(
             dl.data,
             Device::from_raw(dl.device),
