@@ -5,7 +5,7 @@ use alloc::string::ToString;
 use core::ffi::c_int;
 
 use tvmffi_core::sys::{DLDataType, TVMFFIAny, TVMFFIByteArray};
-use tvmffi_core::{AnyView, DataType, TypeIndex};
+use tvmffi_core::{Any, AnyView, DataType, TypeIndex};
 
 use super::{Runtime, arg, arg_bytes, guard, out, raise};
 use crate::big_int::BigInt;
@@ -20,7 +20,27 @@ use crate::string::{bytes_any_from_bytes, str_any_from_bytes};
 /// # Safety
 ///
 /// `input` is null or a valid byte array; `out` is null or writable.
+#[inline]
 pub unsafe fn string_from_byte_array<R: Runtime>(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_small(input, out_any, TypeIndex::SMALL_STR) } {
+        return 0;
+    }
+    // SAFETY: as above.
+    unsafe { string_object::<R>(input, out_any) }
+}
+
+/// `TVMFFIStringFromByteArray` for all but small content: an object, or the error.
+/// `extern "C"` (it never unwinds), so the export reaches it with a tail jump.
+///
+/// # Safety
+///
+/// As [`string_from_byte_array`].
+#[inline(never)]
+unsafe extern "C" fn string_object<R: Runtime>(
     input: *const TVMFFIByteArray,
     out_any: *mut TVMFFIAny,
 ) -> c_int {
@@ -36,12 +56,61 @@ pub unsafe fn string_from_byte_array<R: Runtime>(
     })
 }
 
+/// The fast path of the two functions above: content of at most 7 bytes from a valid
+/// array into a valid slot becomes an inline value (`kind`, `SMALL_STR` or `SMALL_BYTES`),
+/// straight-line, with no frame for errors. False for anything else, which the full path
+/// handles (and reports).
+///
+/// # Safety
+///
+/// `input` is null or a valid byte array; `out_any` is null or writable.
+#[inline]
+unsafe fn write_small(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+    kind: TypeIndex,
+) -> bool {
+    // SAFETY: a non-null `input` is a valid byte array (caller).
+    let Some(arr) = (unsafe { input.as_ref() }) else { return false };
+    if out_any.is_null() || arr.data.is_null() || arr.size > Any::MAX_SMALL_LEN {
+        return false;
+    }
+    // SAFETY: non-null and readable for `size` (at most 7) bytes (caller).
+    let bytes = unsafe { core::slice::from_raw_parts(arr.data.cast::<u8>(), arr.size) };
+    let Some(small) = Any::small_bytes(bytes) else { return false };
+    let mut raw = small.into_raw();
+    raw.type_index = kind.0;
+    // SAFETY: writable (caller); a small value owns nothing.
+    unsafe { out_any.write(raw) };
+    true
+}
+
 /// `TVMFFIBytesFromByteArray`: as `TVMFFIStringFromByteArray`, for bytes.
 ///
 /// # Safety
 ///
 /// As [`string_from_byte_array`].
+#[inline]
 pub unsafe fn bytes_from_byte_array<R: Runtime>(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_small(input, out_any, TypeIndex::SMALL_BYTES) } {
+        return 0;
+    }
+    // SAFETY: as above.
+    unsafe { bytes_object::<R>(input, out_any) }
+}
+
+/// `TVMFFIBytesFromByteArray` for all but small content: an object, or the error.
+/// `extern "C"` (it never unwinds), so the export reaches it with a tail jump.
+///
+/// # Safety
+///
+/// As [`bytes_from_byte_array`].
+#[inline(never)]
+unsafe extern "C" fn bytes_object<R: Runtime>(
     input: *const TVMFFIByteArray,
     out_any: *mut TVMFFIAny,
 ) -> c_int {
