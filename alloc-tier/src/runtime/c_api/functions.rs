@@ -91,14 +91,18 @@ pub unsafe fn call<R: Runtime>(
     unsafe { call_refused::<R>(func, result) }
 }
 
-/// Why `TVMFFIFunctionCall` cannot call `func`, raised.
+/// Why `TVMFFIFunctionCall` cannot call `func`, raised. `extern "C"` (it never unwinds),
+/// so the fast path reaches it with a tail jump and needs no stack frame of its own.
 ///
 /// # Safety
 ///
 /// `func` is null or a live object.
 #[cold]
 #[inline(never)]
-unsafe fn call_refused<R: Runtime>(func: TVMFFIObjectHandle, result: *mut TVMFFIAny) -> c_int {
+unsafe extern "C" fn call_refused<R: Runtime>(
+    func: TVMFFIObjectHandle,
+    result: *mut TVMFFIAny,
+) -> c_int {
     const FUNC: &str = "TVMFFIFunctionCall";
     guard::<R>(|| {
         // SAFETY: a live object (caller).
