@@ -29,6 +29,13 @@ const fn prefix<P>() -> usize {
     raw.next_multiple_of(object_align::<P>())
 }
 
+/// `n` rounded up to a multiple of `align`, a power of two (a `Layout`'s), with a mask
+/// rather than a division; `n` is an object's size, far from overflowing.
+#[inline]
+const fn round_up(n: usize, align: usize) -> usize {
+    (n + align - 1) & !(align - 1)
+}
+
 /// Allocate an `Object<P>` of `type_index` holding `payload`.
 ///
 /// # Panics
@@ -52,18 +59,21 @@ pub fn new_object<P: Payload>(type_index: TypeIndex, payload: P) -> ObjectRef<Ob
 /// # Panics
 ///
 /// As [`new_object`]; also when `tail` needs more than 8-byte alignment.
+#[inline]
 pub unsafe fn new_object_with_tail<P: Payload>(
     type_index: TypeIndex,
     tail: Layout,
     init: impl FnOnce(*mut u8) -> P,
 ) -> ObjectRef<Object<P>> {
+    // Inline, so that the index and the tail's alignment are constants where the callers
+    // have them: these checks and the rounding below then fold away.
     assert!(
         P::is_instance(type_index),
         "{} objects cannot have type index {type_index:?}",
         P::TYPE_KEY
     );
     assert!(tail.align() <= object_align::<P>(), "inline tails are at most 8-byte aligned");
-    let body = size_of::<Object<P>>().next_multiple_of(tail.align());
+    let body = round_up(size_of::<Object<P>>(), tail.align());
     let size = prefix::<P>()
         .checked_add(body)
         .and_then(|s| s.checked_add(tail.size()))
@@ -112,7 +122,7 @@ pub unsafe fn new_object_with_tail<P: Payload>(
 ///
 /// `obj` was made by [`new_object_with_tail`] with a tail of this alignment.
 pub unsafe fn tail_of<P: Payload>(obj: &ObjectRef<Object<P>>, tail_align: usize) -> *mut u8 {
-    let body = size_of::<Object<P>>().next_multiple_of(tail_align);
+    let body = round_up(size_of::<Object<P>>(), tail_align);
     // SAFETY: the tail starts `body` bytes into the object's block (the caller's promise).
     unsafe { obj.as_raw().cast::<u8>().add(body) }
 }

@@ -12,7 +12,7 @@ use crate::big_int::BigInt;
 use crate::error::Error;
 use crate::function::Function;
 use crate::runtime::read_globals;
-use crate::string::{bytes_any_from_bytes, str_any_from_bytes};
+use crate::string::{bytes_any_from_bytes, str_any_from_bytes, text_object};
 
 /// `TVMFFIStringFromByteArray`: a string (inline up to 7 bytes, else an object) holding a
 /// copy of the bytes, unchecked as in the reference.
@@ -44,6 +44,10 @@ unsafe extern "C" fn string_object<R: Runtime>(
     input: *const TVMFFIByteArray,
     out_any: *mut TVMFFIAny,
 ) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_object::<true>(input, out_any) } {
+        return 0;
+    }
     guard::<R>(|| {
         const FUNC: &str = "TVMFFIStringFromByteArray";
         let out_any = out(out_any, FUNC, "out")?;
@@ -85,6 +89,33 @@ unsafe fn write_small(
     true
 }
 
+/// The object path of the two functions above for valid arguments, which cannot fail
+/// (an allocation failure aborts): no guard is needed. False for anything else, which the
+/// guarded path reports.
+///
+/// # Safety
+///
+/// As [`write_small`].
+#[inline]
+unsafe fn write_object<const STR: bool>(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+) -> bool {
+    // SAFETY: a non-null `input` is a valid byte array (caller).
+    let Some(arr) = (unsafe { input.as_ref() }) else { return false };
+    if out_any.is_null() || arr.data.is_null() {
+        return false;
+    }
+    // SAFETY: non-null and readable for `size` bytes (caller); `text_object` checks the
+    // size before anything reads them.
+    let Some(any) = (unsafe { text_object::<STR>(arr.data.cast(), arr.size) }) else {
+        return false;
+    };
+    // SAFETY: writable (caller); ownership goes to the caller.
+    unsafe { out_any.write(any.into_raw()) };
+    true
+}
+
 /// `TVMFFIBytesFromByteArray`: as `TVMFFIStringFromByteArray`, for bytes.
 ///
 /// # Safety
@@ -114,6 +145,10 @@ unsafe extern "C" fn bytes_object<R: Runtime>(
     input: *const TVMFFIByteArray,
     out_any: *mut TVMFFIAny,
 ) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_object::<false>(input, out_any) } {
+        return 0;
+    }
     guard::<R>(|| {
         const FUNC: &str = "TVMFFIBytesFromByteArray";
         let out_any = out(out_any, FUNC, "out")?;
