@@ -148,7 +148,11 @@ unsafe fn alloc_header(obj: *mut u8) -> *mut TVMFFIObjectAllocHeader {
 }
 
 /// The object's deleter: destroy the payload when the strong count ends, reclaim the block
-/// through the alloc header when the weak count ends.
+/// when the weak count ends.
+///
+/// The block is reclaimed by [`delete_space`] directly: it is what this module wrote into
+/// the alloc header, for C code that frees objects through it, and nothing changes that
+/// slot, so reading it back would only add a load and an indirect call.
 unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
     let flags = DeleterFlags(flags);
     if flags.contains(DeleterFlags::STRONG) {
@@ -156,12 +160,9 @@ unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
         unsafe { Object::<P>::drop_payload(obj.cast()) };
     }
     if flags.contains(DeleterFlags::WEAK) {
-        // SAFETY: no reference of any kind is left; the alloc header precedes the body.
-        unsafe {
-            if let Some(delete_space) = (*alloc_header(obj.cast())).delete_space {
-                delete_space(obj);
-            }
-        }
+        // SAFETY: no reference of any kind is left; the block came from
+        // `new_object_with_tail::<P>`, whose `delete_space` this is.
+        unsafe { delete_space::<P>(obj) };
     }
 }
 
