@@ -236,13 +236,18 @@ fn check_placement(
     if ext.numel > 0 && data.is_null() {
         return Err(TensorError::NullData { numel: ext.numel });
     }
-    let offset = i128::from(byte_offset);
-    if offset + i128::from(ext.hi) > i128::from(i64::MAX) {
-        return Err(TensorError::Overflow);
-    }
+    // `lo <= 0 <= hi`: the last byte ends at `byte_offset + hi`, which must fit `int64_t`.
+    let end = i64::try_from(byte_offset)
+        .ok()
+        .and_then(|offset| offset.checked_add(ext.hi))
+        .ok_or(TensorError::Overflow)?;
     if ext.numel > 0 && is_direct_address(device) {
-        let base = data.addr() as i128 + offset;
-        if base + i128::from(ext.lo) < 0 || base + i128::from(ext.hi) > usize::MAX as i128 + 1 {
+        // The bytes `[data + offset + lo, data + end)` lie in the address space.
+        let addr = data.addr() as u128;
+        let start = end - ext.hi + ext.lo; // `offset + lo`: no overflow, `offset >= 0 >= lo`
+        if addr < u128::from(start.min(0).unsigned_abs())
+            || addr + end as u128 > usize::MAX as u128 + 1
+        {
             return Err(TensorError::Overflow);
         }
     }
@@ -464,6 +469,42 @@ mod tests {
         assert_eq!(extent(&[1 << 62], &[1], f32), Err(TensorError::Overflow), "bytes overflow");
         // a broadcast (stride 0) addresses one element but still counts them all
         assert_eq!(extent(&[1 << 40], &[0], f32), Ok(Extent { numel: 1 << 40, lo: 0, hi: 4 }));
+    }
+
+    #[test]
+    fn placement_agrees_with_wide_arithmetic() {
+        // The definition, in i128.
+        let wide = |addr: usize, offset: u64, ext: Extent| {
+            let offset = i128::from(offset);
+            if offset + i128::from(ext.hi) > i128::from(i64::MAX) {
+                return Err(TensorError::Overflow);
+            }
+            let base = addr as i128 + offset;
+            if ext.numel > 0
+                && (base + i128::from(ext.lo) < 0
+                    || base + i128::from(ext.hi) > usize::MAX as i128 + 1)
+            {
+                return Err(TensorError::Overflow);
+            }
+            Ok(ext)
+        };
+        let addrs = [1usize, 64, 1 << 20, usize::MAX / 2, usize::MAX - 64, usize::MAX];
+        let offsets = [0u64, 4, 1 << 40, i64::MAX as u64 - 8, i64::MAX as u64, u64::MAX];
+        let extents =
+            [(0, 0), (0, 4), (-16, 4), (-(1 << 40), 1 << 40), (i64::MIN, 8), (0, i64::MAX)];
+        for addr in addrs {
+            for offset in offsets {
+                for (lo, hi) in extents {
+                    let ext = Extent { numel: 1, lo, hi };
+                    let p = core::ptr::without_provenance_mut::<c_void>(addr);
+                    assert_eq!(
+                        check_placement(p, Device::CPU, offset, ext),
+                        wide(addr, offset, ext),
+                        "{addr:#x} {offset:#x} {lo} {hi}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

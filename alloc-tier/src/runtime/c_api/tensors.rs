@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::tensor::Tensor;
 
 /// The alignment a C caller asks for; negative is refused.
+#[inline]
 fn alignment(require_alignment: i32, func: &str) -> Result<usize, Error> {
     usize::try_from(require_alignment).map_err(|_| {
         Error::value_error(format!("{func}: require_alignment {require_alignment} is negative"))
