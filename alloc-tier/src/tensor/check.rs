@@ -29,6 +29,7 @@ pub(super) fn is_host_readable(device: Device) -> bool {
 
 /// `IsContiguous`: compact row-major, ignoring the strides of extent-1 axes; a tensor with
 /// no elements is always contiguous.
+#[inline]
 pub(super) fn is_contiguous(shape: &[i64], strides: &[i64]) -> bool {
     if shape.contains(&0) {
         return true;
@@ -289,8 +290,21 @@ pub(super) unsafe fn check_in_place(dl: &DLTensor) -> Result<(), TensorError> {
         // `Dims::read`'s checks in its order: the dtype comes after the strides.
         Some(s) => finish(dl, s).map(drop),
         // SAFETY: forwarded.
-        None => unsafe { Dims::read(dl) }.map(drop),
+        None => unsafe { check_carefully(dl) },
     }
+}
+
+/// [`check_in_place`] where the quick scan could not decide: the copying check, out of
+/// line (its buffer would otherwise enlarge every check's stack frame).
+///
+/// # Safety
+///
+/// As [`Dims::read`].
+#[cold]
+#[inline(never)]
+unsafe fn check_carefully(dl: &DLTensor) -> Result<(), TensorError> {
+    // SAFETY: forwarded.
+    unsafe { Dims::read(dl) }.map(drop)
 }
 
 /// Dimensions kept inline by [`Dims`]; tensors with more go to the heap. Six covers

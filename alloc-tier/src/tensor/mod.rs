@@ -272,8 +272,16 @@ impl Tensor {
 
     /// Whether the elements are compact row-major (`IsContiguous`): strides of extent-1
     /// axes do not matter, and a tensor without elements always is.
+    #[inline]
     pub fn is_contiguous(&self) -> bool {
-        check::is_contiguous(self.shape(), &self.strides())
+        let dl = self.as_dltensor();
+        if dl.strides.is_null() || dl.ndim == 0 {
+            return true; // compact row-major by definition
+        }
+        // SAFETY: checked on entry: non-null `strides` are aligned and hold `ndim` values
+        // that live, unchanged, as long as the object.
+        let strides = unsafe { core::slice::from_raw_parts(dl.strides, dl.ndim as usize) };
+        check::is_contiguous(self.shape(), strides)
     }
 
     /// Whether `data + byte_offset` is a multiple of `alignment` (`IsAligned`; only the
