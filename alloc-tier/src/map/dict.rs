@@ -168,7 +168,7 @@ fn locate(m: RawMap, key: &Norm<'_>, custom_eq: bool, out: &Outside) -> Result<O
 }
 
 /// The stored keys' hashes for a rebuild, under the lock: custom ones must be in `out`.
-fn stored_hashes(m: RawMap, out: &Outside) -> Result<Vec<u64>, Need> {
+fn stored_hashes(m: RawMap, out: &Outside) -> Result<table::Stored, Need> {
     let mut missing = Vec::new();
     let Ok(hashes) = table::stored_hashes(m, |k: &Any| {
         let h = custom::hash_without_user_code(&Norm::of_any(k)).or_else(|| out.cached_hash(k));
@@ -324,7 +324,7 @@ impl Dict {
             let plan = table::plan_insert(m, found, out.key_hash).map_err(|_| Need::KeyHash)?;
             let stored =
                 if plan.needs_stored_hashes() { stored_hashes(m, out)? } else { Vec::new() };
-            Ok(kv.take().map(|kv| table::commit_insert(m, plan, kv, out.key_hash, &stored)))
+            Ok(kv.take().map(|kv| table::commit_insert(m, plan, kv, out.key_hash, stored)))
         })?;
         // Replaced values, unused keys and old storage are dropped here, after the lock.
         match done {

@@ -109,7 +109,7 @@ pub(super) fn insert_into(m: RawMap, key: Any, value: Any) -> Result<Option<Any>
         Vec::new()
     };
     let kv = Kv { key, value };
-    match table::commit_insert(m, plan, kv, key_hash, &stored) {
+    match table::commit_insert(m, plan, kv, key_hash, stored) {
         Ok(left) => Ok(left.old_value),
         Err((_, e)) => Err(e),
     }

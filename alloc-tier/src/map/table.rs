@@ -154,23 +154,33 @@ pub(crate) fn next(m: RawMap, pos: u64) -> Option<u64> {
     }
 }
 
-/// The hashes of the stored keys in iteration order, for a rebuild.
+/// The stored pairs of a map in iteration order with their keys' hashes: what a rebuild
+/// inserts again. The pointers stay valid until the map changes, which only the
+/// [`commit_insert`] they are made for does.
+pub(crate) type Stored = Vec<(u64, *const Kv)>;
+
+/// The stored pairs with their keys' hashes, for a rebuild, in one walk of the iteration
+/// order (a walk of a large table misses the cache at every step), with room for the new
+/// pair that the rebuild appends.
 pub(crate) fn stored_hashes<E>(
     m: RawMap,
     mut hash: impl FnMut(&Any) -> Result<u64, E>,
-) -> Result<Vec<u64>, E> {
-    let mut out = Vec::with_capacity(len(m));
+) -> Result<Stored, E> {
+    let mut out = Vec::with_capacity(len(m) + 1);
     if m.is_small() {
         let s = Small::load(m);
         for i in 0..s.size {
+            let kv = s.pair(i).cast_const();
             // SAFETY: the first `size` pairs are initialised.
-            out.push(hash(unsafe { &(*s.pair(i)).key })?);
+            out.push((hash(unsafe { &(*kv).key })?, kv));
         }
     } else {
         let d = Dense::load(m);
         for slot in d.order() {
             // SAFETY: slots of the iteration order hold items.
-            out.push(hash(unsafe { &(*d.item(slot)).kv.key })?);
+            let kv = unsafe { &raw const (*d.item(slot)).kv };
+            // SAFETY: as above.
+            out.push((hash(unsafe { &(*kv).key })?, kv));
         }
     }
     Ok(out)
@@ -246,14 +256,15 @@ pub(crate) struct Leftovers {
 }
 
 /// Carry out `plan` for `kv`. `key_hash` is the new key's hash when the plan needed it;
-/// `stored` the stored keys' hashes in iteration order when [`Plan::needs_stored_hashes`].
+/// `stored` the stored pairs and their hashes ([`stored_hashes`]) when
+/// [`Plan::needs_stored_hashes`].
 /// On error (a table too large to allocate) nothing changed and `kv` comes back.
 pub(crate) fn commit_insert(
     m: RawMap,
     plan: Plan,
     kv: Kv,
     key_hash: Option<u64>,
-    stored: &[u64],
+    stored: Stored,
 ) -> Result<Leftovers, (Kv, MapError)> {
     if plan.needs_stored_hashes() && stored.len() != len(m) {
         return Err((kv, internal("a rebuild without every stored key's hash")));
@@ -292,17 +303,8 @@ pub(crate) fn commit_insert(
         Plan::ToDense(found) => return to_dense(m, found, kv, key_hash, stored),
         Plan::Rehash => {
             let d = Dense::load(m);
-            // Room for the new pair too, which `build_with` appends.
-            let mut sources = Vec::with_capacity(stored.len() + 1);
-            sources.extend(
-                stored
-                    .iter()
-                    .zip(d.order())
-                    // SAFETY: slots of the iteration order hold items.
-                    .map(|(&h, slot)| (h, unsafe { &raw const (*d.item(slot)).kv })),
-            );
             let (shift, slots) = (d.fib_shift.wrapping_sub(1), d.slots.saturating_mul(2));
-            let (table, leftovers) = build_with(sources, kv, key_hash, shift, slots)?;
+            let (table, leftovers) = build_with(stored, kv, key_hash, shift, slots)?;
             out = leftovers;
             // The pairs now live in `table`; the old blocks are freed without them.
             out.buffer = Some(d.into_old_buffer());
@@ -319,11 +321,9 @@ fn to_dense(
     found: Option<u64>,
     kv: Kv,
     key_hash: Option<u64>,
-    stored: &[u64],
+    sources: Stored,
 ) -> Result<Leftovers, (Kv, MapError)> {
     let mut s = Small::load(m);
-    let mut sources: Vec<(u64, *const Kv)> = Vec::with_capacity(stored.len() + 1);
-    sources.extend(stored.iter().zip(0..s.size).map(|(&h, i)| (h, s.pair(i).cast_const())));
     let (shift, slots) = dense::table_size(s.size);
     // SAFETY: the small pairs stay put during the build.
     let mut table = match unsafe { Dense::build(&sources, shift, slots) } {
