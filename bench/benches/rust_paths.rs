@@ -1,6 +1,6 @@
-//! The Rust-level rows (see `tvmffi_bench`) under criterion: `cargo bench -p tvmffi-bench`.
-//! `ci/bench.sh` runs them with shorter settings and reads each row's median from
-//! `target/criterion/<row>/new/estimates.json`.
+//! The Rust-level rows (see `tvmffi_bench`) under criterion: `cargo bench -p tvmffi-bench`,
+//! for exploring them. `ci/bench.sh` times them with `rust_rows` instead, the way the C++
+//! rows are timed, so that the table compares like with like.
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function
 
 use criterion::{Criterion, criterion_group, criterion_main};
