@@ -129,9 +129,9 @@ impl Tensor {
         Ok(Self { obj })
     }
 
-    /// The tensor object a C caller passes, borrowed: checked as [`from_object`]
-    /// (Self::from_object) checks, and taking no reference (the caller's keeps the object
-    /// alive; the result is never dropped, so it releases none either).
+    /// The tensor object a C caller passes, borrowed: checked as
+    /// [`from_object`](Self::from_object) checks, and taking no reference (the caller's
+    /// keeps the object alive; the result is never dropped, so it releases none either).
     ///
     /// # Safety
     ///

@@ -1,10 +1,12 @@
 //! The Rust-level rows of the benchmark suite, measured as `bench/c/harness.h` measures the
 //! C and C++ ones:
 //!
-//!   rust_rows [--smoke]      every row: "row<TAB>median ns per op" lines
-//!   rust_rows --count ROW N  run ROW's operation N times after one warm-up (for callgrind:
-//!                            the difference between two counts is exactly N operations)
-//!   rust_rows --list         the rows
+//! ```text
+//! rust_rows [--smoke]      every row: "row<TAB>median ns per op" lines
+//! rust_rows --count ROW N  run ROW's operation N times after one warm-up (for callgrind:
+//!                          the difference between two counts is exactly N operations)
+//! rust_rows --list         the rows
+//! ```
 
 use std::process::ExitCode;
 
