@@ -8,6 +8,7 @@
 //! | [`objects`] | `src/ffi/object.cc`: type keys, the sentinel objects, `__ffi_convert__` |
 //! | [`containers`] | `src/ffi/container.cc`, `src/ffi/tensor.cc`: arrays, lists, shapes |
 //! | [`maps`] | `src/ffi/container.cc`: maps, dicts, big-integer keys |
+//! | [`serialization`] | `src/ffi/extra/json_*.cc`, `serialization.cc`: JSON, the JSON graph |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -19,6 +20,7 @@ mod containers;
 mod functions;
 mod maps;
 mod objects;
+mod serialization;
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -50,6 +52,7 @@ pub(crate) fn ensure<R: Runtime>() {
             objects::register(&mut b);
             containers::register(&mut b);
             maps::register(&mut b);
+            serialization::register(&mut b);
             R::register_builtins(&mut b);
         });
     });
