@@ -135,12 +135,24 @@ fn syntax_errors_have_the_reference_messages() {
 }
 
 #[test]
-fn deep_nesting_is_an_error_not_a_stack_overflow() {
+#[cfg_attr(
+    target_os = "wasi",
+    ignore = "dropping 1000 nested containers (each drop recursing into its elements) needs more \
+              than wasmtime's 512 KiB stack in a debug build"
+)]
+fn nesting_up_to_max_depth_is_read() {
     for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
         let ok = format!("{}1{}", open.repeat(MAX_DEPTH), close.repeat(MAX_DEPTH));
         let v = parse(&ok);
-        assert_eq!(json::stringify(v.view(), None).unwrap(), ok.replace(' ', ""));
-        let too_deep = format!("{}1{}", open.repeat(MAX_DEPTH + 1), close.repeat(MAX_DEPTH + 1));
+        assert_eq!(json::stringify(v.view(), None).unwrap(), ok);
+    }
+}
+
+#[test]
+fn deeper_nesting_is_an_error_not_a_stack_overflow() {
+    for open in ["[", "{\"k\":"] {
+        // Nothing deep is built: containers are made when they close.
+        let too_deep = format!("{}1", open.repeat(MAX_DEPTH + 1));
         let e = json::parse(too_deep.as_bytes()).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::TooDeep);
         assert_eq!(e.offset(), MAX_DEPTH * open.len());

@@ -127,19 +127,9 @@ impl Decoder {
         };
         let kind = match type_index {
             TypeIndex::NONE => return Ok(Some(Any::none())),
-            TypeIndex::BOOL => {
-                return Ok(Some(Any::from(
-                    data()?
-                        .get::<bool>()
-                        .map_err(|_| cast_error("bool", data().unwrap_or_default()))?,
-                )));
+            TypeIndex::BOOL | TypeIndex::INT | TypeIndex::FLOAT | TypeIndex::DATA_TYPE => {
+                return primitive(type_index, data()?);
             }
-            TypeIndex::INT => return Ok(Some(Any::from(int(data()?)?))),
-            TypeIndex::FLOAT => {
-                let d = data()?;
-                return Ok(Some(Any::from(d.get::<f64>().map_err(|_| cast_error("float", d))?)));
-            }
-            TypeIndex::DATA_TYPE => return Ok(Some(Any::from(dtype(data()?)?))),
             TypeIndex::DEVICE => {
                 let d = data()?;
                 let pair = int_array::<i32>(d)?;
@@ -254,18 +244,11 @@ fn next_child(frame: &mut Frame) -> Result<Option<i64>, Error> {
             while let Some(&field) = fields.get(*next) {
                 *next += 1;
                 let name = reflect::field_name(field);
-                if let Some(value) = data.get(crate::map::Key::from(text(name)?.view()))? {
-                    let decoded = match TypeIndex(field.field_static_type_index) {
-                        TypeIndex::NONE => Any::none(),
-                        TypeIndex::BOOL => {
-                            Any::from(value.get::<bool>().map_err(|_| cast_error("bool", value))?)
-                        }
-                        TypeIndex::INT => Any::from(int(value)?),
-                        TypeIndex::FLOAT => {
-                            Any::from(value.get::<f64>().map_err(|_| cast_error("float", value))?)
-                        }
-                        TypeIndex::DATA_TYPE => Any::from(dtype(value)?),
-                        _ => return int(value).map(Some),
+                if let Some(value) = data.get(&text(name)?)? {
+                    let Some(decoded) = primitive(TypeIndex(field.field_static_type_index), value)?
+                    else {
+                        // Any other field holds the index of its value's node.
+                        return int(value).map(Some);
                     };
                     // SAFETY: `field` belongs to `obj`'s type; `obj` is new and ours alone.
                     unsafe { reflect::set_field(obj, field, decoded.view()) }?;
@@ -299,6 +282,19 @@ fn deliver(frame: &mut Frame, value: Any) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// A value of a primitive type (`None`, `bool`, `int`, `float`, `DataType`) from its data,
+/// converted as the reference's `cast<T>` converts; `None` for other types.
+fn primitive(index: TypeIndex, data: AnyView<'_>) -> Result<Option<Any>, Error> {
+    Ok(Some(match index {
+        TypeIndex::NONE => Any::none(),
+        TypeIndex::BOOL => Any::from(data.get::<bool>().map_err(|_| cast_error("bool", data))?),
+        TypeIndex::INT => Any::from(int(data)?),
+        TypeIndex::FLOAT => Any::from(data.get::<f64>().map_err(|_| cast_error("float", data))?),
+        TypeIndex::DATA_TYPE => Any::from(dtype(data)?),
+        _ => return Ok(None),
+    }))
 }
 
 fn int(v: AnyView<'_>) -> Result<i64, Error> {

@@ -19,8 +19,21 @@ use crate::map::{Dict, DictObj};
 
 static ENUM_STATE: Column = Column::new("__ffi_enum__");
 
-/// Where the fields after an object header start.
-const BODY: usize = core::mem::size_of::<TVMFFIObject>().next_multiple_of(8);
+/// The reference's `EnumObj` (`enum.h`), for its field offsets on this target.
+#[repr(C)]
+struct EnumLayout {
+    header: TVMFFIObject,
+    int_index: i64,
+    str_index: TVMFFIAny,
+}
+
+/// The reference's `EnumStateObj`, up to the field read here.
+#[repr(C)]
+struct EnumStateLayout {
+    header: TVMFFIObject,
+    entries: *mut TVMFFIObject,
+    indexes: *mut TVMFFIObject,
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -57,12 +70,16 @@ pub(super) fn to_json(
     let base = obj.as_raw().cast::<u8>();
     Ok(match kind(info) {
         None => None,
-        // SAFETY: an `EnumObj` holds its `int64_t` index right after the header.
-        Some(Kind::Int) => Some(Any::from(unsafe { base.add(BODY).cast::<i64>().read() })),
+        Some(Kind::Int) => {
+            let at = core::mem::offset_of!(EnumLayout, int_index);
+            // SAFETY: an `EnumObj` holds its `int64_t` index there.
+            Some(Any::from(unsafe { base.add(at).cast::<i64>().read_unaligned() }))
+        }
         Some(Kind::Str) => {
-            // SAFETY: an `EnumObj` holds its `String` index (an Any-shaped cell) after the
-            // integer; the object keeps it alive while we copy it.
-            let raw = unsafe { base.add(BODY + 8).cast::<TVMFFIAny>().read() };
+            let at = core::mem::offset_of!(EnumLayout, str_index);
+            // SAFETY: an `EnumObj` holds its `String` index (an Any-shaped cell) there; the
+            // object keeps it alive while we copy it.
+            let raw = unsafe { base.add(at).cast::<TVMFFIAny>().read_unaligned() };
             // SAFETY: the cell is a valid string value.
             Some(unsafe { AnyView::from_raw(raw) }.to_owned()?)
         }
@@ -86,17 +103,8 @@ pub(super) fn from_json(
         }
     };
     let index = TypeIndex(info.type_index);
-    if let Some(state) = ENUM_STATE.get(index).and_then(|s| s.as_object_ptr()) {
-        // SAFETY: an `EnumStateObj` holds its `indexes` dict (an object pointer) right
-        // after `entries`; the state lives in the type's attribute for the process.
-        let dict = unsafe {
-            let slot = state.as_ptr().cast::<u8>().add(BODY + 8).cast::<*mut TVMFFIObject>();
-            ObjectRef::<DictObj>::from_raw_borrowed(slot.read())
-        };
-        if let Some(found) = dict.map(Dict::from_object).map(|d| d.get(&key)).transpose()?.flatten()
-        {
-            return Ok(Some(found));
-        }
+    if let Some(found) = state_indexes(index)?.map(|d| d.get(&key)).transpose()?.flatten() {
+        return Ok(Some(found));
     }
     let shown = match kind {
         Kind::Int => format!("{}", key.get::<i64>().unwrap_or_default()),
@@ -109,4 +117,27 @@ pub(super) fn from_json(
         "Enum `{}` has no instance with index {shown}",
         alloc::string::String::from_utf8_lossy(reflect::key_of(info))
     )))
+}
+
+/// The `indexes` dict of the enum state of type `index`, if it has one.
+fn state_indexes(index: TypeIndex) -> Result<Option<Dict>, Error> {
+    let Some(state) = ENUM_STATE.get(index) else { return Ok(None) };
+    let Some(state) = state.as_object_ptr() else { return Ok(None) };
+    let at = core::mem::offset_of!(EnumStateLayout, indexes);
+    // SAFETY: the type's `__ffi_enum__` is an `EnumStateObj`, alive for the process (the
+    // attribute keeps it), holding its `indexes` dict pointer there.
+    let dict =
+        unsafe { state.as_ptr().cast::<u8>().add(at).cast::<*mut TVMFFIObject>().read_unaligned() };
+    // SAFETY: a non-null field is a live object; check it is a dict before using it as one.
+    let Some(dict) = (unsafe { ObjectRef::<ObjectHeader>::from_raw_borrowed(dict) }) else {
+        return Ok(None);
+    };
+    match dict.downcast::<DictObj>() {
+        Ok(d) => Ok(Some(Dict::from_object(d))),
+        Err(other) => Err(Error::internal_error(format!(
+            "the enum state of `{}` holds a `{}` where its indexes dict should be",
+            crate::object_type::type_key(index),
+            crate::object_type::type_key(other.type_index())
+        ))),
+    }
 }
