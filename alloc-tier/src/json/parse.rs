@@ -133,7 +133,7 @@ impl<'a> Parser<'a> {
                             Some(b']') => {
                                 self.pos += 1;
                                 self.open.pop();
-                                value = Any::from(Array::from_vec(self.values.split_off(start)));
+                                value = Any::from(self.values.drain(start..).collect::<Array>());
                             }
                             _ => return Err(self.error(ParseErrorKind::ExpectingComma)),
                         }
