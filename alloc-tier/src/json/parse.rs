@@ -42,6 +42,20 @@ pub(super) struct Parser<'a> {
 
 type Result<T> = core::result::Result<T, ParseError>;
 
+/// The bytes that end a run of plain string content: the closing quote, a backslash, or a
+/// control character (an error).
+const STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = true;
+        i += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 impl<'a> Parser<'a> {
     pub(super) fn new(text: &'a [u8]) -> Self {
         Self {
@@ -153,9 +167,18 @@ impl<'a> Parser<'a> {
                             Some(b'}') => {
                                 self.pos += 1;
                                 self.open.pop();
-                                let members = self.members.drain(start..);
-                                let map = Map::try_from_iter(members)
+                                // Inserted in order, a later key replacing an earlier
+                                // one's value: the reference's `Map(first, last)`, without
+                                // collecting the members first.
+                                let mut map = Map::with_capacity(self.members.len() - start)
                                     .map_err(|_| self.error(ParseErrorKind::TooLarge))?;
+                                let mut failed = false;
+                                for (k, v) in self.members.drain(start..) {
+                                    failed |= map.insert(k, v).is_err();
+                                }
+                                if failed {
+                                    return Err(self.error(ParseErrorKind::TooLarge));
+                                }
                                 value = Any::from(map);
                             }
                             _ => return Err(self.error(ParseErrorKind::ExpectingComma)),
@@ -286,7 +309,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let body = start + 1;
         // Fast path: no escapes and no control characters.
-        let plain = self.text[body..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        let plain = self.text[body..].iter().position(|&b| STOP[usize::from(b)]);
         match plain.map(|n| (body + n, self.text[body + n])) {
             Some((end, b'"')) => {
                 self.pos = end + 1;
@@ -328,7 +351,7 @@ impl<'a> Parser<'a> {
                     // Copy the run up to the next byte that needs a look.
                     let run = self.text[self.pos..]
                         .iter()
-                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                        .position(|&b| STOP[usize::from(b)])
                         .unwrap_or(self.text.len() - self.pos);
                     self.scratch.extend_from_slice(&self.text[self.pos..self.pos + run]);
                     self.pos += run;
