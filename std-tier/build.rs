@@ -118,6 +118,10 @@ mod cxx_api {
         println!("cargo:rustc-check-cfg=cfg(tvmffi_cxx_api)");
         println!("cargo:rerun-if-changed=cxx");
         println!("cargo:rerun-if-env-changed=CXX");
+        println!(
+            "cargo:rerun-if-env-changed=CXX_{}",
+            std::env::var("TARGET").unwrap_or_default().replace('-', "_")
+        );
         if std::env::var_os("CARGO_FEATURE_CXX_API").is_none() {
             return;
         }
@@ -132,7 +136,19 @@ mod cxx_api {
         let target = env("TARGET");
         let cxx = std::env::var(format!("CXX_{}", target.replace('-', "_")))
             .or_else(|_| std::env::var("CXX"))
-            .unwrap_or_else(|_| "c++".into());
+            .ok();
+        // The system's `c++` builds for the host only: cross builds need a compiler named.
+        let cxx = match cxx {
+            Some(cxx) => cxx,
+            None if target == env("HOST") => "c++".into(),
+            None => {
+                println!(
+                    "cargo:warning=cross build without CXX_{}: the C++ entry points are left out",
+                    target.replace('-', "_")
+                );
+                return;
+            }
+        };
         let out = PathBuf::from(env("OUT_DIR"));
         let mut objects = Vec::new();
         for source in SOURCES {

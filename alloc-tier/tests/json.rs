@@ -6,6 +6,11 @@ use tvmffi_alloc::json::{self, MAX_DEPTH, ParseErrorKind};
 use tvmffi_alloc::{Array, Dict, List, Map, Shape};
 use tvmffi_core::{Any, AnyView, TypeIndex};
 
+/// `n`, or `miri` under Miri (which runs everything a hundred times slower).
+const fn scale(n: usize, miri: usize) -> usize {
+    if cfg!(miri) { miri } else { n }
+}
+
 fn parse(text: &str) -> Any {
     json::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text:?}: {e}"))
 }
@@ -135,6 +140,7 @@ fn syntax_errors_have_the_reference_messages() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "a thousand levels take most of a minute under Miri")]
 #[cfg_attr(
     target_os = "wasi",
     ignore = "dropping 1000 nested containers (each drop recursing into its elements) needs more \
@@ -157,7 +163,7 @@ fn deeper_nesting_is_an_error_not_a_stack_overflow() {
         assert_eq!(e.kind(), ParseErrorKind::TooDeep);
         assert_eq!(e.offset(), MAX_DEPTH * open.len());
     }
-    let huge = "[".repeat(1_000_000);
+    let huge = "[".repeat(scale(1_000_000, 2 * MAX_DEPTH));
     let e = json::parse(huge.as_bytes()).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -172,11 +178,12 @@ fn deeper_nesting_is_an_error_not_a_stack_overflow() {
 fn writing_any_depth_takes_no_stack() {
     // Deeper than the parser accepts: values built in code.
     let mut v = Any::from(1i64);
-    for _ in 0..100_000 {
+    let depth = scale(100_000, 300);
+    for _ in 0..depth {
         v = Any::from(Array::from_vec(vec![v]));
     }
     let text = json::stringify(v.view(), None).unwrap();
-    assert_eq!(text.len(), 200_001);
+    assert_eq!(text.len(), 2 * depth + 1);
     // Unwind without recursion, so the test itself does not overflow dropping it.
     while let Ok(a) = v.get::<Array>() {
         let inner = a.as_slice().first().cloned();
@@ -280,7 +287,7 @@ fn mutated_documents_never_panic() {
     let alphabet = b"{}[],:\"\\u0123456789abcdefABCDEF.eE+-tnINx \n\x01\xff";
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut parsed = 0;
-    for _ in 0..20_000 {
+    for _ in 0..scale(20_000, 100) {
         let mut doc = seed.to_vec();
         for _ in 0..(rng.next() % 4 + 1) {
             let at = (rng.next() as usize) % (doc.len() + 1);
