@@ -278,10 +278,16 @@ fn bad_graphs_have_the_reference_messages() {
         let e = from_graph(graph).expect_err(graph);
         assert_eq!((e.kind().as_ref(), e.message().as_ref()), (kind, message), "{graph}");
     }
-    // An unknown type key: the runtime's own error for an unknown key.
-    let e = from_graph(r#"{"root_index": 0, "nodes": [{"type": "nosuch.Type", "data": 1}]}"#)
-        .unwrap_err();
-    assert!(e.message().contains("nosuch.Type"), "{}", e.message());
+    // An unknown type key (the reference passes on its type table's "Cannot find type").
+    let unknown =
+        r#"{"root_index": 1, "nodes": [{"type": "None"}, {"type": "nosuch.Type", "data": 1}]}"#;
+    let e = from_graph(unknown).unwrap_err();
+    assert_eq!(e.kind(), "RuntimeError");
+    assert_eq!(
+        e.message(),
+        "Cannot find type `nosuch.Type` (node 1 of the JSON graph): no type of that key is \
+         registered; load the library that defines it first"
+    );
     // Lenient conversions the reference makes too.
     let ok = |graph: &str| from_graph(graph).unwrap();
     assert_eq!(

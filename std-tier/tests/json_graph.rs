@@ -197,6 +197,11 @@ fn json_text_matches_the_reference() {
         ("[true false]", None),
         ("{\"a\" 1}", None),
         ("nul", None),
+        // No comments, no trailing commas, no single quotes: as in RFC 8259.
+        ("[1, // one\n 2]", None),
+        ("/* c */ 1", None),
+        ("['a']", None),
+        ("{\"a\": 1,}", None),
     ];
     let mut input = String::from("[");
     for (i, (text, indent)) in corpus.iter().enumerate() {

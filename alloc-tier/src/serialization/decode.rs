@@ -120,7 +120,14 @@ impl Decoder {
             return Err(cast_error("str", key));
         }
         let key = key.as_str_or_bytes()?;
-        let type_index = reflect::index_of_key(key)?;
+        let type_index = reflect::index_of_key(key).map_err(|_| {
+            // The reference passes the runtime's lookup failure on; say which node and why.
+            Error::runtime_error(format!(
+                "Cannot find type `{}` (node {i} of the JSON graph): no type of that key is \
+                 registered; load the library that defines it first",
+                alloc::string::String::from_utf8_lossy(key)
+            ))
+        })?;
         let data = || node.at("data").map_err(Error::from);
         let seq = |list: bool| -> Result<Kind, Error> {
             Ok(Kind::Seq { indices: array_of(data()?)?, next: 0, items: Vec::new(), list })
