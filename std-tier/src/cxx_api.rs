@@ -10,6 +10,20 @@
 //! subclass it need at load time. `std-tier/cdylib` exports these names from our
 //! `libtvm_ffi.so`; without a C++ compiler the library builds without them.
 //!
+//! Why C++ rather than Rust functions with mangled names: the entry points take and return
+//! C++ classes with destructors, which the Itanium ABI passes through a hidden result
+//! pointer (in `x8` on aarch64, where no Rust `extern "C"` signature can receive it), and
+//! they report errors by throwing `tvm::ffi::Error`, which takes the C++ runtime's
+//! unwinder and type info. A C++ compiler gets both right on every target.
+//!
+//! Vtables and type info: `tvm::ffi::ModuleObj`'s are needed, since its key function
+//! (`ImportModule`) lives in the library, so C++ code deriving a module type from it does not
+//! link (or load) without them. `tvm::ffi::Error`'s are not: every translation unit that
+//! throws or catches it emits its own copy, and the C++ runtime matches exceptions across
+//! libraries by type name. The shim exports them all the same, as the reference does, since
+//! it throws `Error` itself (with the reference's layout: C++ code catching it reads kind and
+//! message with its own inline code).
+//!
 //! What the shim needs from the Rust side that no global function offers is here, as
 //! C functions it calls (never unwinding into it).
 
