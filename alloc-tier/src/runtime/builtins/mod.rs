@@ -9,6 +9,7 @@
 //! | [`containers`] | `src/ffi/container.cc`, `src/ffi/tensor.cc`: arrays, lists, shapes |
 //! | [`maps`] | `src/ffi/container.cc`: maps, dicts, big-integer keys |
 //! | [`dataclass`] | `src/ffi/extra/dataclass.cc`, `ffi.MakeObjectFromPackedArgs`, the enum types of `src/ffi/object.cc` |
+//! | [`serialization`] | `src/ffi/extra/json_*.cc`, `serialization.cc`: JSON, the JSON graph |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -21,6 +22,7 @@ mod dataclass;
 mod functions;
 mod maps;
 mod objects;
+mod serialization;
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -53,6 +55,7 @@ pub(crate) fn ensure<R: Runtime>() {
             containers::register(&mut b);
             maps::register(&mut b);
             dataclass::register(&mut b);
+            serialization::register(&mut b);
             R::register_builtins(&mut b);
         });
     });
