@@ -1,22 +1,21 @@
 """Build the benchmark table from the raw results ci/bench.sh leaves in a directory.
 
-Usage: python report.py RESULTS_DIR CRITERION_DIR
+Usage: python report.py RESULTS_DIR
 
 RESULTS_DIR holds capi-ref-N.tsv / capi-ours-N.tsv (bench/c/capi_bench.c on each library,
-one file per round), native-N.tsv (bench/cpp/native_bench.cc on the reference), python.tsv
+one file per round), native-N.tsv (bench/cpp/native_bench.cc on the reference), rust-N.tsv
+(bench/src/bin/rust_rows.rs, timed as the C++ rows are), python.tsv
 (bench/python/kernel_bench.py), ir.tsv ("program<TAB>row<TAB>instructions per op", from
-callgrind; absent with --smoke) and machine.txt. CRITERION_DIR is criterion's output
-directory (the Rust rows' medians). Prints the table as Markdown.
+callgrind; absent with --smoke) and machine.txt. Prints the table as Markdown.
 """
 
-import json
 import statistics
 import sys
 from pathlib import Path
 
 # (label, source of the reference time, source of ours, target ratio, shows the floor)
 # A source is (program, row): capi-ref / capi-ours / native (C++ on the reference) /
-# rust (criterion) / py-c / py-rust.
+# rust (bench/src/bin/rust_rows.rs) / py-c / py-rust.
 ROWS = [
     ("floor: a bare indirect call (C)", ("capi-ref", "floor"), ("capi-ours", "floor"), None, False),
     ("packed call, 0 args (C API)", ("capi-ref", "call0"), ("capi-ours", "call0"), 0.8, True),
@@ -58,13 +57,6 @@ def read_rounds(results, prefix):
             if ns != "n/a":
                 rows.setdefault(name, []).append(float(ns))
     return {name: statistics.median(v) for name, v in rows.items()}
-
-
-def read_criterion(criterion):
-    rows = {}
-    for est in criterion.glob("rust/*/new/estimates.json"):
-        rows[est.parent.parent.name] = json.loads(est.read_text())["median"]["point_estimate"]
-    return rows
 
 
 def read_python(results):
@@ -112,12 +104,12 @@ def fmt_ir(n):
     return f"{n:.0f}"
 
 
-def main(results, criterion):
+def main(results):
     times = {
         "capi-ref": read_rounds(results, "capi-ref"),
         "capi-ours": read_rounds(results, "capi-ours"),
         "native": read_rounds(results, "native"),
-        "rust": read_criterion(criterion),
+        "rust": read_rounds(results, "rust"),
     }
     times["py-c"], times["py-rust"] = read_python(results)
     ir = read_ir(results)
@@ -158,4 +150,4 @@ def main(results, criterion):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]))

@@ -11,7 +11,8 @@
 #   headers and linked with no rpath, run on the reference's libtvm_ffi.so and on ours
 #   (LD_LIBRARY_PATH), rounds alternating which goes first;
 # - bench/cpp/native_bench.cc, the reference's C++ API on its own library, against
-#   bench/benches/rust_paths.rs (criterion) for the Rust-level rows;
+#   bench/src/bin/rust_rows.rs for the Rust-level rows, both timed the same way
+#   (bench/c/harness.h and tvmffi_bench::measure) in the same rounds;
 # - bench/python/kernel_bench.py, examples/add_one (Rust) against the same kernels in C++.
 # Raw results are left in build/bench/results; the table also goes to build/bench/table.md.
 # Benchmarks are not tests: nothing here fails on a timing.
@@ -40,10 +41,9 @@ rm -rf "$results"
 mkdir -p "$results"
 
 # ---- build ----
-run cargo build --release -q -p tvmffi-std-cdylib -p tvmffi-example-add-one -p tvmffi-bench --bins
-# `--bins` leaves out library targets: libadd_one.so (a cdylib) is built on its own.
-run cargo build --release -q -p tvmffi-example-add-one --lib
-run cargo bench -q -p tvmffi-bench --no-run
+# Two commands: with --bins, cargo builds only binaries, never the two cdylibs.
+run cargo build --release -q -p tvmffi-std-cdylib -p tvmffi-example-add-one
+run cargo build --release -q -p tvmffi-bench --bins
 run gcc -std=c11 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/capi_bench" \
     bench/c/capi_bench.c -L"$ref_dir" -ltvm_ffi
 run gcc -std=c11 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/structural_bench" \
@@ -76,28 +76,26 @@ capi() { # NAME LIBDIR ROUND
     LD_LIBRARY_PATH="$2" "$out/capi_bench" "${mode[@]}" >"$results/capi-$1-$3.tsv"
     LD_LIBRARY_PATH="$2" "$out/structural_bench" "${mode[@]}" >>"$results/capi-$1-$3.tsv"
 }
+native() { # ROUND
+    LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" "${mode[@]}" >"$results/native-$1.tsv"
+}
+rust() { # ROUND
+    "$our_dir/rust_rows" "${mode[@]}" >"$results/rust-$1.tsv"
+}
 for ((r = 0; r < rounds; r++)); do
-    echo "round $((r + 1))/$rounds: C API on both libraries, C++ on the reference"
+    echo "round $((r + 1))/$rounds: C API on both libraries, C++ against Rust"
     if ((r % 2 == 0)); then
         capi ref "$ref_dir" "$r"
         capi ours "$our_dir" "$r"
+        native "$r"
+        rust "$r"
     else
         capi ours "$our_dir" "$r"
         capi ref "$ref_dir" "$r"
+        rust "$r"
+        native "$r"
     fi
-    LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" "${mode[@]}" >"$results/native-$r.tsv"
 done
-
-echo "criterion: the Rust-level rows"
-rm -rf "$target/criterion/rust"
-if [ "$smoke" = 1 ]; then
-    crit=(--warm-up-time 0.05 --measurement-time 0.1 --sample-size 10)
-else
-    crit=(--warm-up-time 1 --measurement-time 3)
-fi
-run cargo bench -q -p tvmffi-bench --bench rust_paths -- "${crit[@]}" | grep -E '^rust/|time:' || true
-# One more C++ round after criterion, so the two sides are measured around the same time.
-LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" "${mode[@]}" >"$results/native-$rounds.tsv"
 
 echo "Python: examples/add_one (Rust) against the same kernels in C++"
 run "$VENV/bin/python" bench/python/kernel_bench.py "$our_dir/libadd_one.so" \
@@ -149,4 +147,4 @@ if [ "$smoke" = 0 ]; then
 fi
 
 echo
-"$VENV/bin/python" bench/report.py "$results" "$target/criterion" | tee "$out/table.md"
+"$VENV/bin/python" bench/report.py "$results" | tee "$out/table.md"

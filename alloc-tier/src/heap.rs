@@ -12,8 +12,8 @@ use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
 
 use tvmffi_core::flags::DeleterFlags;
-use tvmffi_core::sys::{TVMFFIObject, TVMFFIObjectAllocHeader};
-use tvmffi_core::{Object, ObjectRef, Payload, TypeIndex};
+use tvmffi_core::sys::{TVMFFIObject, TVMFFIObjectAllocHeader, TVMFFIObjectDeleter};
+use tvmffi_core::{Object, ObjectHeader, ObjectRef, Payload, TypeIndex};
 
 /// Alignment of every heap object: 8, as 64-bit atomics on the header need, or the payload's
 /// own alignment if larger.
@@ -27,6 +27,13 @@ const fn object_align<P>() -> usize {
 const fn prefix<P>() -> usize {
     let raw = 2 * size_of::<usize>();
     raw.next_multiple_of(object_align::<P>())
+}
+
+/// `n` rounded up to a multiple of `align`, a power of two (a `Layout`'s), with a mask
+/// rather than a division; `n` is an object's size, far from overflowing.
+#[inline]
+const fn round_up(n: usize, align: usize) -> usize {
+    (n + align - 1) & !(align - 1)
 }
 
 /// Allocate an `Object<P>` of `type_index` holding `payload`.
@@ -52,18 +59,21 @@ pub fn new_object<P: Payload>(type_index: TypeIndex, payload: P) -> ObjectRef<Ob
 /// # Panics
 ///
 /// As [`new_object`]; also when `tail` needs more than 8-byte alignment.
+#[inline]
 pub unsafe fn new_object_with_tail<P: Payload>(
     type_index: TypeIndex,
     tail: Layout,
     init: impl FnOnce(*mut u8) -> P,
 ) -> ObjectRef<Object<P>> {
+    // Inline, so that the index and the tail's alignment are constants where the callers
+    // have them: these checks and the rounding below then fold away.
     assert!(
         P::is_instance(type_index),
         "{} objects cannot have type index {type_index:?}",
         P::TYPE_KEY
     );
     assert!(tail.align() <= object_align::<P>(), "inline tails are at most 8-byte aligned");
-    let body = size_of::<Object<P>>().next_multiple_of(tail.align());
+    let body = round_up(size_of::<Object<P>>(), tail.align());
     let size = prefix::<P>()
         .checked_add(body)
         .and_then(|s| s.checked_add(tail.size()))
@@ -112,9 +122,21 @@ pub unsafe fn new_object_with_tail<P: Payload>(
 ///
 /// `obj` was made by [`new_object_with_tail`] with a tail of this alignment.
 pub unsafe fn tail_of<P: Payload>(obj: &ObjectRef<Object<P>>, tail_align: usize) -> *mut u8 {
-    let body = size_of::<Object<P>>().next_multiple_of(tail_align);
+    let body = round_up(size_of::<Object<P>>(), tail_align);
     // SAFETY: the tail starts `body` bytes into the object's block (the caller's promise).
     unsafe { obj.as_raw().cast::<u8>().add(body) }
+}
+
+/// Whether the object was made by [`new_object_with_tail`] (or [`new_object`]) with a
+/// payload whose deleter has the same code as `P`'s: its deleter is that function.
+///
+/// `false` proves nothing (one generic function may be instantiated more than once), and
+/// `true` may also mean another payload whose deleter compiled to the same code (LLVM
+/// merges such functions): callers pair it with what only `P` can have, such as a type
+/// index no other payload of this crate accepts.
+#[inline]
+pub fn made_for<P: Payload>(header: &ObjectHeader) -> bool {
+    header.deleter().is_some_and(|d| core::ptr::fn_addr_eq(d, deleter::<P> as TVMFFIObjectDeleter))
 }
 
 /// # Safety
@@ -126,7 +148,11 @@ unsafe fn alloc_header(obj: *mut u8) -> *mut TVMFFIObjectAllocHeader {
 }
 
 /// The object's deleter: destroy the payload when the strong count ends, reclaim the block
-/// through the alloc header when the weak count ends.
+/// when the weak count ends.
+///
+/// The block is reclaimed by [`delete_space`] directly: it is what this module wrote into
+/// the alloc header, for C code that frees objects through it, and nothing changes that
+/// slot, so reading it back would only add a load and an indirect call.
 unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
     let flags = DeleterFlags(flags);
     if flags.contains(DeleterFlags::STRONG) {
@@ -134,12 +160,9 @@ unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
         unsafe { Object::<P>::drop_payload(obj.cast()) };
     }
     if flags.contains(DeleterFlags::WEAK) {
-        // SAFETY: no reference of any kind is left; the alloc header precedes the body.
-        unsafe {
-            if let Some(delete_space) = (*alloc_header(obj.cast())).delete_space {
-                delete_space(obj);
-            }
-        }
+        // SAFETY: no reference of any kind is left; the block came from
+        // `new_object_with_tail::<P>`, whose `delete_space` this is.
+        unsafe { delete_space::<P>(obj) };
     }
 }
 

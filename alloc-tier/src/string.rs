@@ -186,23 +186,37 @@ fn text_any<const STR: bool>(bytes: &[u8]) -> Result<Any, TextError> {
     if let Some(any) = small {
         return Ok(any);
     }
-    if bytes.len() > MAX_OBJECT_LEN {
-        return Err(TextError::TooLong { len: bytes.len() });
+    // SAFETY: `bytes` is readable for its length.
+    unsafe { text_object::<STR>(bytes.as_ptr(), bytes.len()) }
+        .ok_or(TextError::TooLong { len: bytes.len() })
+}
+
+/// A string (`STR = true`) or bytes object holding a copy of the `len` bytes at `data` and
+/// a trailing NUL; `None` (before reading anything) when `len` exceeds what one object may
+/// hold. Allocation failure aborts, as Rust allocations do.
+///
+/// # Safety
+///
+/// `data` is readable for `len` bytes when `len` is at most the object limit.
+#[inline]
+pub(crate) unsafe fn text_object<const STR: bool>(data: *const u8, len: usize) -> Option<Any> {
+    if len > MAX_OBJECT_LEN {
+        return None;
     }
-    let len = bytes.len();
-    // Cannot fail: `len + 1` is below `isize::MAX`.
-    let tail = Layout::array::<u8>(len + 1).map_err(|_| TextError::TooLong { len })?;
+    // `len + 1` is below `isize::MAX`, so this is a valid layout.
+    let tail = Layout::array::<u8>(len + 1).ok()?;
     let init = |dst: *mut u8| {
-        // SAFETY: the tail has room for `len + 1` bytes and does not overlap `bytes`.
+        // SAFETY: the tail has room for `len + 1` bytes and does not overlap `data`, which
+        // is readable for `len` bytes (caller).
         unsafe {
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, len);
+            core::ptr::copy_nonoverlapping(data, dst, len);
             dst.add(len).write(0);
         }
         TextCell::<STR>(TVMFFIByteArray { data: dst.cast::<c_char>().cast_const(), size: len })
     };
     // SAFETY: `init` writes the whole tail (content and NUL), which is all the cell reads.
     let obj = unsafe { heap::new_object_with_tail(object_index(STR), tail, init) };
-    Ok(Any::from(obj))
+    Some(Any::from(obj))
 }
 
 #[cold]
@@ -265,7 +279,17 @@ pub fn bytes_any_from_bytes(bytes: &[u8]) -> Result<Any, TextError> {
 /// assert_eq!(owned.type_index(), TypeIndex::STR);
 /// assert_eq!(owned.as_str().unwrap(), "longer than seven bytes");
 /// ```
+#[inline]
 pub fn any_view_to_owned(view: AnyView<'_>) -> Result<Any, ConversionError> {
+    match view.type_index() {
+        TypeIndex::RAW_STR | TypeIndex::BYTE_ARRAY_PTR => text_view_to_owned(view),
+        _ => view.to_owned(),
+    }
+}
+
+/// [`any_view_to_owned`] of a C string or a byte-array pointer.
+#[inline(never)]
+fn text_view_to_owned(view: AnyView<'_>) -> Result<Any, ConversionError> {
     match view.to_owned() {
         Err(e) if e.kind() == ConversionErrorKind::NeedsAllocator => {
             let actual = view.type_index();

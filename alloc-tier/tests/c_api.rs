@@ -60,6 +60,18 @@ fn strings_and_bytes_are_inline_up_to_seven_bytes() {
     assert_eq!(long.as_str().unwrap(), "longer than seven");
     // Not checked, as in the reference: the bytes are copied as they are.
     assert_eq!(string_from(b"\xff\xfe").unwrap().type_index(), TypeIndex::SMALL_STR);
+    // Every length around the inline limit keeps its content, and a NUL after it.
+    for n in 0..=8 {
+        let text = &"abcdefgh"[..n];
+        let s = string_from(text.as_bytes()).unwrap();
+        assert_eq!(s.as_str().unwrap(), text);
+        if n <= 7 {
+            // SAFETY: a small string's value bytes and length are plain data.
+            let (len, bytes) =
+                unsafe { (s.as_raw().padding.small_str_len, s.as_raw().value.v_bytes) };
+            assert_eq!((len as usize, &bytes[..n], bytes[n]), (n, text.as_bytes(), 0));
+        }
+    }
 
     let mut out = TVMFFIAny::NONE;
     // SAFETY: a valid array and out slot.

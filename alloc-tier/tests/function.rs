@@ -198,6 +198,22 @@ fn typed_calls_check_the_result_type() {
     assert_eq!(e.to_string(), "TypeError: Cannot convert from type `int` to `ffi.Function`");
 }
 
+#[test]
+fn typed_calls_release_object_arguments_once() {
+    let _s = serial();
+    let inner = adder();
+    let count = |f: &Function| f.as_object().strong_count();
+    // The callee takes the function it is given and calls it.
+    let apply = Function::from_typed(|f: Function, x: i64| f.call(&[x.into(), 1i64.into()]));
+    let typed = apply.typed::<(Function, i64), i64>();
+    assert_eq!(typed.call((inner.clone(), 41)).unwrap(), 42);
+    assert_eq!(count(&inner), 1, "the argument's reference is released after the call");
+    // Also when the call fails (the arguments do not convert).
+    let wrong = apply.typed::<(i64, Function), i64>();
+    assert!(wrong.call((1, inner.clone())).is_err());
+    assert_eq!(count(&inner), 1);
+}
+
 static EXTERN_DROPS: AtomicUsize = AtomicUsize::new(0);
 
 unsafe extern "C" fn extern_call(

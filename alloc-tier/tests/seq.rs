@@ -114,6 +114,53 @@ fn large_array() {
     assert_eq!(a.iter().len(), n);
 }
 
+/// An iterator over `items` that claims exactly `claimed` of them, truthfully or not.
+struct Claims<I> {
+    items: I,
+    claimed: usize,
+}
+
+impl<I: Iterator<Item = Any>> Iterator for Claims<I> {
+    type Item = Any;
+    fn next(&mut self) -> Option<Any> {
+        self.items.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.claimed, Some(self.claimed))
+    }
+}
+
+#[test]
+fn arrays_built_in_place_survive_wrong_size_hints_and_failures() {
+    static_function!(F);
+    // An exact hint builds in place; a short or a long one must not lose or leak elements.
+    for (n, claimed) in [(3, 3), (3, 5), (5, 2), (0, 4), (4, 0)] {
+        let items = (0..n).map(|_| fref(&F));
+        let a: Array = Claims { items, claimed }.collect();
+        assert_eq!(a.len(), n, "{n} items, {claimed} claimed");
+        assert!(a.iter().all(|v| v.type_index() == TypeIndex::FUNCTION));
+        assert_eq!(strong(&F) as usize, 1 + n);
+        drop(a);
+        assert_eq!(strong(&F), 1);
+    }
+    // A failure half way releases what was taken: an r-value reference moved twice.
+    let mut slot: *mut TVMFFIObject = F.new_ref().into_raw().cast();
+    let rvalue = TVMFFIAny {
+        type_index: TypeIndex::OBJECT_RVALUE_REF.0,
+        padding: tvmffi_core::sys::TVMFFIAnyPadding { zero_padding: 0 },
+        value: tvmffi_core::sys::TVMFFIAnyValue { v_ptr: (&raw mut slot).cast() },
+    };
+    // SAFETY: the slot outlives the views, which only this test uses.
+    let moved = unsafe { AnyView::from_raw(rvalue) };
+    let held = F.new_ref();
+    let views = [AnyView::from(&held), moved, AnyView::from(1i64), moved];
+    let err = Array::from_views(&views).unwrap_err();
+    assert_eq!(err.kind(), ConversionErrorKind::AlreadyMoved);
+    assert!(slot.is_null(), "the first view moved the object out");
+    drop(held);
+    assert_eq!(strong(&F), 1, "the moved object and the copy were released");
+}
+
 #[test]
 fn array_bad_indices_and_types_are_errors() {
     let a: Array = [1i64, 2].into_iter().collect();

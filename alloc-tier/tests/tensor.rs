@@ -229,6 +229,13 @@ fn import_rejections() {
     s.byte_offset = u64::MAX - 2;
     rejects(s, TensorError::Overflow);
 
+    // Compact strides that overflow are refused even with no elements, as
+    // `FillStridesFromShape` would wrap.
+    let mut s = Spec::f32(&[1]);
+    s.shape = Some(vec![0, 1 << 40, 1 << 40]);
+    s.strides = None;
+    rejects(s, TensorError::Overflow);
+
     let mut s = Spec::f32(&[1]);
     s.dtype = DataType::new(DataTypeCode(100), 32, 1);
     rejects(s, TensorError::UnknownTypeCode(100));

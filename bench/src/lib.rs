@@ -1,5 +1,6 @@
 //! The Rust-level rows of the benchmark suite, shared by the criterion benches
-//! (`benches/rust_paths.rs`) and the `rust_rows` binary that callgrind counts.
+//! (`benches/rust_paths.rs`) and the `rust_rows` binary, which `ci/bench.sh` times (as
+//! `bench/c/harness.h` times the C++ rows) and callgrind counts.
 //!
 //! Each row is an [`Op`]: a state built once, then one operation run many times. Their
 //! counterparts in the reference are the C++ rows of `bench/cpp/native_bench.cc`, written
@@ -11,7 +12,7 @@
 
 use core::hint::black_box;
 
-use tvmffi::{Array, Function, TypedFunction};
+use tvmffi::{Array, Function, Map, TypedFunction};
 
 /// One benchmark row: set up once, then [`run`](Op::run) once per operation.
 pub trait Op {
@@ -79,24 +80,116 @@ impl Op for ArrayBuildSum {
     }
 }
 
+/// Pairs in the map row.
+pub const MAP_N: i64 = 100_000;
+
+/// A `Map<i64, i64>` of a hundred thousand pairs built by insertion, then every key looked
+/// up (the C++ row: `Map::Set` and `Map::at`; keys `i * 7919`, spread as in the C row).
+pub struct MapInsertLookup;
+
+impl Op for MapInsertLookup {
+    const NAME: &'static str = "map_1e5";
+    const LARGE: bool = true;
+    fn new() -> Self {
+        Self
+    }
+    fn run(&mut self) {
+        let mut m: Map<i64, i64> = Map::new();
+        for i in 0..black_box(MAP_N) {
+            m.insert(i * 7919, i).expect("insert");
+        }
+        let sum: i64 = (0..MAP_N).map(|i| m.at(i * 7919).expect("present")).sum();
+        assert_eq!(sum, MAP_N * (MAP_N - 1) / 2);
+        black_box(sum);
+    }
+}
+
 /// Run `n` operations of the row named `name` (after one warm-up), for instruction counts;
 /// false for an unknown name.
 pub fn count(name: &str, n: u64) -> bool {
-    fn go<T: Op>(n: u64) {
+    fn go<T: Op>(n: u64) -> Option<f64> {
         let mut op = T::new();
         op.run();
         for _ in 0..n {
             op.run();
         }
+        None
     }
-    match name {
-        TypedCall::NAME => go::<TypedCall>(n),
-        IncDec::NAME => go::<IncDec>(n),
-        ArrayBuildSum::NAME => go::<ArrayBuildSum>(n),
-        _ => return false,
+    dispatch(name, go::<TypedCall>, go::<IncDec>, go::<ArrayBuildSum>, go::<MapInsertLookup>, n)
+        .is_some()
+}
+
+/// The median time of one operation of the row named `name`, in nanoseconds, measured as
+/// `bench/c/harness.h` measures the C and C++ rows, so that the two sides compare like for
+/// like: small operations in batches grown to at least a millisecond, 31 of them (3 with
+/// `smoke`); large ones one per batch, 5 of them (1 with `smoke`), after a warm-up.
+/// `None` for an unknown name.
+pub fn measure(name: &str, smoke: bool) -> Option<f64> {
+    fn go<T: Op>(smoke: bool) -> Option<f64> {
+        use std::time::Instant;
+        let mut op = T::new();
+        let mut n: u64 = 1;
+        if T::LARGE {
+            op.run(); // warm-up
+        } else {
+            // Grow the batch until it lasts a millisecond; this also warms caches.
+            loop {
+                let t0 = Instant::now();
+                for _ in 0..n {
+                    op.run();
+                }
+                if t0.elapsed().as_secs_f64() >= 1e-3 || n >= 1 << 30 {
+                    break;
+                }
+                n *= 2;
+            }
+        }
+        let batches = match (T::LARGE, smoke) {
+            (false, false) => 31,
+            (false, true) => 3,
+            (true, false) => 5,
+            (true, true) => 1,
+        };
+        let mut samples: Vec<f64> = (0..batches)
+            .map(|_| {
+                let t0 = Instant::now();
+                for _ in 0..n {
+                    op.run();
+                }
+                t0.elapsed().as_secs_f64() * 1e9 / n as f64
+            })
+            .collect();
+        samples.sort_by(f64::total_cmp);
+        Some(samples[samples.len() / 2])
     }
-    true
+    dispatch(
+        name,
+        go::<TypedCall>,
+        go::<IncDec>,
+        go::<ArrayBuildSum>,
+        go::<MapInsertLookup>,
+        smoke,
+    )?
+}
+
+/// Call the function of the row named `name` with `arg`; `None` for an unknown name.
+fn dispatch<A, R>(
+    name: &str,
+    typed_call: fn(A) -> R,
+    inc_dec: fn(A) -> R,
+    array: fn(A) -> R,
+    map: fn(A) -> R,
+    arg: A,
+) -> Option<R> {
+    Some(match name {
+        TypedCall::NAME => typed_call(arg),
+        IncDec::NAME => inc_dec(arg),
+        ArrayBuildSum::NAME => array(arg),
+        MapInsertLookup::NAME => map(arg),
+        _ => return None,
+    })
 }
 
 /// The rows' names, in table order.
-pub const ROWS: [&str; 3] = [TypedCall::NAME, IncDec::NAME, ArrayBuildSum::NAME];
+pub const ROWS: [&str; 4] =
+    [TypedCall::NAME, IncDec::NAME, ArrayBuildSum::NAME, MapInsertLookup::NAME];

@@ -59,6 +59,7 @@ impl core::error::Error for CallError {}
 ///
 /// `safe_call` must follow the packed convention for `handle` (for a function object,
 /// `handle` is the object itself and must stay alive for the call).
+#[inline]
 pub unsafe fn call_raw(
     safe_call: TVMFFISafeCallType,
     handle: *mut c_void,
@@ -77,6 +78,7 @@ pub unsafe fn call_raw(
 }
 
 /// The `int32_t` argument count for `len` arguments.
+#[inline]
 fn arg_count(len: usize) -> Result<i32, CallError> {
     i32::try_from(len).map_err(|_| CallError::TooManyArguments { count: len })
 }
@@ -86,6 +88,7 @@ fn arg_count(len: usize) -> Result<i32, CallError> {
 /// A function object's cell promises a `safe_call` that follows the convention with the
 /// object as `handle`; that promise is what the `unsafe extern "C"` type of the entry point
 /// documents, and it is upheld by whoever wrote the entry point.
+#[inline]
 pub fn call(function: &ObjectRef<FunctionObj>, args: &[AnyView<'_>]) -> Result<Any, CallError> {
     let safe_call = function.payload().safe_call.ok_or(CallError::NullFunction)?;
     // SAFETY: the object is alive for the whole call (we hold a strong reference) and is the

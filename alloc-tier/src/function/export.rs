@@ -73,12 +73,16 @@ impl<T: Into<Any> + TypeStr, E: Into<Error>> TypedReturn for Result<T, E> {
 ///
 /// The packed convention: `args` holds `num_args` valid values for the call, and `result`
 /// is null or the caller's writable result slot.
+///
+/// Generic over the body (the macros pass `&|args| ...`), so that each export is one
+/// function: the checks, the conversions and the call inline into it.
 #[doc(hidden)]
+#[inline]
 pub unsafe fn call_export<B: Boundary>(
     args: *const TVMFFIAny,
     num_args: i32,
     result: *mut TVMFFIAny,
-    body: &dyn Fn(&[AnyView<'_>]) -> Result<Any, Error>,
+    body: &impl Fn(&[AnyView<'_>]) -> Result<Any, Error>,
 ) -> c_int {
     c_boundary::<B>(|| {
         check_result_slot(result)?;
@@ -93,6 +97,7 @@ pub unsafe fn call_export<B: Boundary>(
 }
 
 /// The result slot must exist and, on entry, hold no object (which writing would leak).
+#[inline]
 fn check_result_slot(result: *mut TVMFFIAny) -> Result<(), Error> {
     if result.is_null() {
         return Err(Error::value_error("packed call with a null result slot"));

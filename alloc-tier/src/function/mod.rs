@@ -115,6 +115,7 @@ impl Function {
     /// A failing callee raises its error into the runtime's slot and returns non-zero; the
     /// error is taken from there. A callee that fails without raising gets a `RuntimeError`
     /// saying so.
+    #[inline]
     pub fn call(&self, args: &[AnyView<'_>]) -> Result<Any, Error> {
         tvmffi_core::call::call(&self.obj, args).map_err(Error::from)
     }

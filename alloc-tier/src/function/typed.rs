@@ -208,6 +208,7 @@ macro_rules! typed_closure {
             }
 
             #[allow(unused_variables)]
+            #[inline]
             fn call_packed(&self, name: &str, args: &[AnyView<'_>]) -> Result<Any, Error> {
                 if args.len() != $n {
                     return Err(arg_count_error(name, Self::signature(), $n, args.len()));
@@ -381,10 +382,22 @@ impl<Args, R> TypedFunction<Args, R> {
 
 impl<Args: IntoArgs, R: for<'v> FromAnyView<'v>> TypedFunction<Args, R> {
     /// Call with `args`.
+    #[inline]
     pub fn call(&self, args: Args) -> Result<R, Error> {
-        let values = args.into_values();
-        let result = self.f.call(views(values.as_ref()))?;
-        result.get::<R>().map_err(Error::from)
+        let values = core::mem::ManuallyDrop::new(args.into_values());
+        // The callee sees a bitwise copy, so `values` never escapes: releasing plain values
+        // after the call then folds away, with no re-reading of what the callee was given.
+        // SAFETY: the copy is only read by the callee (as views) and then forgotten.
+        let copy = core::mem::ManuallyDrop::new(unsafe { core::ptr::read(&*values) });
+        let result = self.f.call(views((*copy).as_ref()));
+        for v in (*values).as_ref() {
+            if let Some(obj) = v.as_object_ptr() {
+                // SAFETY: each value owns one strong reference, released here once (the
+                // values are never dropped otherwise).
+                unsafe { tvmffi_core::ObjectHeader::dec_ref(obj) };
+            }
+        }
+        result?.get::<R>().map_err(Error::from)
     }
 
     /// The packed function.

@@ -68,7 +68,11 @@ pub(crate) fn has_custom_equal(type_index: TypeIndex) -> bool {
 
 /// The hash if it needs no user code: builtin, or an object whose type has no
 /// `__any_hash__` (hashed by address).
+#[inline]
 pub(crate) fn hash_without_user_code(key: &Norm<'_>) -> Option<u64> {
+    if let Some(raw) = key.compares_by_bits() {
+        return Some(bits_hash(raw));
+    }
     builtin_hash(key).or_else(|| match key {
         Norm::Value(raw) if HASH.attr(TypeIndex(raw.type_index)).is_none() => Some(bits_hash(raw)),
         _ => None,
@@ -76,7 +80,17 @@ pub(crate) fn hash_without_user_code(key: &Norm<'_>) -> Option<u64> {
 }
 
 /// `AnyHash`.
+#[inline]
 pub(crate) fn any_hash(key: &Norm<'_>) -> Result<u64, Error> {
+    // Plain values (most keys) hash inline; text and objects out of line.
+    match key.compares_by_bits() {
+        Some(raw) => Ok(bits_hash(raw)),
+        None => any_hash_text_or_object(key),
+    }
+}
+
+#[inline(never)]
+fn any_hash_text_or_object(key: &Norm<'_>) -> Result<u64, Error> {
     match (builtin_hash(key), key) {
         (Some(h), _) => Ok(h),
         (None, Norm::Value(raw)) => object_hash(raw),

@@ -137,7 +137,11 @@ impl Outside {
 /// `custom_eq` says whether the key's type has `__any_equal__`.
 fn locate(m: RawMap, key: &Norm<'_>, custom_eq: bool, out: &Outside) -> Result<Option<u64>, Need> {
     let mut pending = Vec::new();
+    let by_bits = key.compares_by_bits();
     let mut eq = |stored: &Any, stored_first: bool| {
+        if let Some(k) = by_bits {
+            return Ok(same_bits(stored.as_raw(), k));
+        }
         let s = Norm::of_any(stored);
         let r = match builtin_equal(key, &s) {
             Some(eq) => eq,
@@ -164,9 +168,9 @@ fn locate(m: RawMap, key: &Norm<'_>, custom_eq: bool, out: &Outside) -> Result<O
 }
 
 /// The stored keys' hashes for a rebuild, under the lock: custom ones must be in `out`.
-fn stored_hashes(m: RawMap, out: &Outside) -> Result<Vec<u64>, Need> {
+fn stored_hashes(m: RawMap, out: &Outside) -> Result<table::Stored, Need> {
     let mut missing = Vec::new();
-    let Ok(hashes) = table::stored_hashes(m, &mut |k| {
+    let Ok(hashes) = table::stored_hashes(m, |k: &Any| {
         let h = custom::hash_without_user_code(&Norm::of_any(k)).or_else(|| out.cached_hash(k));
         Ok::<_, core::convert::Infallible>(h.unwrap_or_else(|| {
             missing.push(k.clone());
@@ -320,7 +324,7 @@ impl Dict {
             let plan = table::plan_insert(m, found, out.key_hash).map_err(|_| Need::KeyHash)?;
             let stored =
                 if plan.needs_stored_hashes() { stored_hashes(m, out)? } else { Vec::new() };
-            Ok(kv.take().map(|kv| table::commit_insert(m, plan, kv, out.key_hash, &stored)))
+            Ok(kv.take().map(|kv| table::commit_insert(m, plan, kv, out.key_hash, stored)))
         })?;
         // Replaced values, unused keys and old storage are dropped here, after the lock.
         match done {

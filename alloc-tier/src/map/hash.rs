@@ -55,8 +55,9 @@ pub(crate) enum Norm<'a> {
 
 impl<'a> Norm<'a> {
     /// A stored key (or any owned value).
+    #[inline]
     pub(crate) fn of_any(any: &'a Any) -> Self {
-        Self::of_view(any.view(), any.as_str_or_bytes().ok())
+        Self::of_view(any.view(), || any.as_str_or_bytes().ok())
     }
 
     /// A borrowed value: C strings and byte arrays count as the text they hold, as the
@@ -75,10 +76,12 @@ impl<'a> Norm<'a> {
                 return Self::Value(*target.as_raw());
             }
         }
-        Self::of_view(*view, view.as_str_or_bytes().ok())
+        Self::of_view(*view, || view.as_str_or_bytes().ok())
     }
 
-    fn of_view(view: AnyView<'_>, text: Option<&'a [u8]>) -> Self {
+    /// `text` reads the content, only for the text type indices.
+    #[inline]
+    fn of_view(view: AnyView<'_>, text: impl FnOnce() -> Option<&'a [u8]>) -> Self {
         let kind = match view.type_index() {
             TypeIndex::STR | TypeIndex::SMALL_STR | TypeIndex::RAW_STR => TypeIndex::STR,
             TypeIndex::BYTES | TypeIndex::SMALL_BYTES | TypeIndex::BYTE_ARRAY_PTR => {
@@ -86,10 +89,23 @@ impl<'a> Norm<'a> {
             }
             _ => return Self::Value(*view.as_raw()),
         };
-        match text {
+        match text() {
             Some(bytes) => Self::Text { kind, bytes },
             // Malformed text (a null pointer, an overlong small string): its raw bits.
             None => Self::Value(*view.as_raw()),
+        }
+    }
+
+    /// The raw value when the key equals a stored key exactly when their 16 bytes do: a
+    /// value that is neither text (compared by content) nor an object (which may compare
+    /// through `__any_equal__`). [`builtin_equal`] of such a key and any stored key is
+    /// [`same_bits`]: a stored key with the same bits normalises as this one does, so it is
+    /// no text either.
+    #[inline]
+    pub(crate) fn compares_by_bits(&self) -> Option<&TVMFFIAny> {
+        match self {
+            Self::Value(raw) if !TypeIndex(raw.type_index).is_object() => Some(raw),
+            _ => None,
         }
     }
 

@@ -11,7 +11,7 @@ use tvmffi_core::{
 
 use super::custom::{any_equal, any_hash};
 use super::dense::{self, Dense};
-use super::hash::Norm;
+use super::hash::{Norm, same_bits};
 use super::iter::{MapIntoIter, MapIter};
 use super::layout::{Kv, MapFields, RawMap};
 use super::small::MAX_SLOTS;
@@ -72,7 +72,11 @@ pub(super) fn find_in(
     key: &Norm<'_>,
     hash: &mut Option<u64>,
 ) -> Result<Option<u64>, MapError> {
+    let by_bits = key.compares_by_bits();
     let mut eq = |stored: &Any, stored_first: bool| {
+        if let Some(k) = by_bits {
+            return Ok(same_bits(stored.as_raw(), k));
+        }
         let s = Norm::of_any(stored);
         let r = if stored_first { any_equal(&s, key) } else { any_equal(key, &s) };
         r.map_err(MapError::Custom)
@@ -88,8 +92,7 @@ pub(super) fn find_in(
 
 /// Insert into an unlocked map that nobody else uses; returns the replaced value.
 pub(super) fn insert_into(m: RawMap, key: Any, value: Any) -> Result<Option<Any>, MapError> {
-    let probe = key.clone();
-    let norm = Norm::of_any(&probe);
+    let norm = Norm::of_any(&key);
     let mut key_hash = None;
     let found = find_in(m, &norm, &mut key_hash)?;
     let plan = match table::plan_insert(m, found, key_hash) {
@@ -101,12 +104,12 @@ pub(super) fn insert_into(m: RawMap, key: Any, value: Any) -> Result<Option<Any>
         }
     };
     let stored = if plan.needs_stored_hashes() {
-        table::stored_hashes(m, &mut |k| any_hash(&Norm::of_any(k)))?
+        table::stored_hashes(m, |k: &Any| any_hash(&Norm::of_any(k)))?
     } else {
         Vec::new()
     };
     let kv = Kv { key, value };
-    match table::commit_insert(m, plan, kv, key_hash, &stored) {
+    match table::commit_insert(m, plan, kv, key_hash, stored) {
         Ok(left) => Ok(left.old_value),
         Err((_, e)) => Err(e),
     }

@@ -60,9 +60,10 @@ impl Small {
     }
 
     /// The index of `key`, comparing with `eq(stored_key)` in order.
+    #[inline]
     pub(crate) fn find<E>(
         &self,
-        eq: &mut dyn FnMut(&Any) -> Result<bool, E>,
+        mut eq: impl FnMut(&Any) -> Result<bool, E>,
     ) -> Result<Option<u64>, E> {
         for i in 0..self.size {
             // SAFETY: the first `size` pairs are initialised.

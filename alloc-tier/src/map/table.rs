@@ -105,16 +105,20 @@ pub(crate) enum Found {
 
 /// Look a key up with `eq(stored_key, stored_first)`; the small layout compares
 /// `(stored, key)` and the dense one `(key, stored)`, as the reference's do.
+///
+/// Generic over `eq`, so that the comparison (most often of 16 bytes) is inlined into the
+/// probing loop.
+#[inline]
 pub(crate) fn find<E>(
     m: RawMap,
     hash: Option<u64>,
-    eq: &mut dyn FnMut(&Any, bool) -> Result<bool, E>,
+    mut eq: impl FnMut(&Any, bool) -> Result<bool, E>,
 ) -> Result<Found, E> {
     let at = if m.is_small() {
-        Small::load(m).find(&mut |k| eq(k, true))?
+        Small::load(m).find(|k| eq(k, true))?
     } else {
         let Some(hash) = hash else { return Ok(Found::NeedHash) };
-        Dense::load(m).search(hash, &mut |k| eq(k, false))?
+        Dense::load(m).search(hash, |k| eq(k, false))?
     };
     Ok(at.map_or(Found::Absent, Found::At))
 }
@@ -150,17 +154,34 @@ pub(crate) fn next(m: RawMap, pos: u64) -> Option<u64> {
     }
 }
 
-/// The hashes of the stored keys in iteration order, for a rebuild.
+/// The stored pairs of a map in iteration order with their keys' hashes: what a rebuild
+/// inserts again. The pointers stay valid until the map changes, which only the
+/// [`commit_insert`] they are made for does.
+pub(crate) type Stored = Vec<(u64, *const Kv)>;
+
+/// The stored pairs with their keys' hashes, for a rebuild, in one walk of the iteration
+/// order (a walk of a large table misses the cache at every step), with room for the new
+/// pair that the rebuild appends.
 pub(crate) fn stored_hashes<E>(
     m: RawMap,
-    hash: &mut dyn FnMut(&Any) -> Result<u64, E>,
-) -> Result<Vec<u64>, E> {
-    let mut out = Vec::with_capacity(len(m));
-    let mut pos = first(m);
-    while let Some(p) = pos {
-        // SAFETY: an iteration position holds a pair.
-        out.push(hash(unsafe { &(*pair(m, p)).key })?);
-        pos = next(m, p).filter(|_| out.len() < len(m));
+    mut hash: impl FnMut(&Any) -> Result<u64, E>,
+) -> Result<Stored, E> {
+    let mut out = Vec::with_capacity(len(m) + 1);
+    if m.is_small() {
+        let s = Small::load(m);
+        for i in 0..s.size {
+            let kv = s.pair(i).cast_const();
+            // SAFETY: the first `size` pairs are initialised.
+            out.push((hash(unsafe { &(*kv).key })?, kv));
+        }
+    } else {
+        let d = Dense::load(m);
+        for slot in d.order() {
+            // SAFETY: slots of the iteration order hold items.
+            let kv = unsafe { &raw const (*d.item(slot)).kv };
+            // SAFETY: as above.
+            out.push((hash(unsafe { &(*kv).key })?, kv));
+        }
     }
     Ok(out)
 }
@@ -235,14 +256,15 @@ pub(crate) struct Leftovers {
 }
 
 /// Carry out `plan` for `kv`. `key_hash` is the new key's hash when the plan needed it;
-/// `stored` the stored keys' hashes in iteration order when [`Plan::needs_stored_hashes`].
+/// `stored` the stored pairs and their hashes ([`stored_hashes`]) when
+/// [`Plan::needs_stored_hashes`].
 /// On error (a table too large to allocate) nothing changed and `kv` comes back.
 pub(crate) fn commit_insert(
     m: RawMap,
     plan: Plan,
     kv: Kv,
     key_hash: Option<u64>,
-    stored: &[u64],
+    stored: Stored,
 ) -> Result<Leftovers, (Kv, MapError)> {
     if plan.needs_stored_hashes() && stored.len() != len(m) {
         return Err((kv, internal("a rebuild without every stored key's hash")));
@@ -281,14 +303,8 @@ pub(crate) fn commit_insert(
         Plan::ToDense(found) => return to_dense(m, found, kv, key_hash, stored),
         Plan::Rehash => {
             let d = Dense::load(m);
-            let sources: Vec<(u64, *const Kv)> = stored
-                .iter()
-                .zip(d.order())
-                // SAFETY: slots of the iteration order hold items.
-                .map(|(&h, slot)| (h, unsafe { &raw const (*d.item(slot)).kv }))
-                .collect();
             let (shift, slots) = (d.fib_shift.wrapping_sub(1), d.slots.saturating_mul(2));
-            let (table, leftovers) = build_with(&sources, kv, key_hash, shift, slots)?;
+            let (table, leftovers) = build_with(stored, kv, key_hash, shift, slots)?;
             out = leftovers;
             // The pairs now live in `table`; the old blocks are freed without them.
             out.buffer = Some(d.into_old_buffer());
@@ -305,11 +321,9 @@ fn to_dense(
     found: Option<u64>,
     kv: Kv,
     key_hash: Option<u64>,
-    stored: &[u64],
+    sources: Stored,
 ) -> Result<Leftovers, (Kv, MapError)> {
     let mut s = Small::load(m);
-    let sources: Vec<(u64, *const Kv)> =
-        stored.iter().zip(0..s.size).map(|(&h, i)| (h, s.pair(i).cast_const())).collect();
     let (shift, slots) = dense::table_size(s.size);
     // SAFETY: the small pairs stay put during the build.
     let mut table = match unsafe { Dense::build(&sources, shift, slots) } {
@@ -334,7 +348,7 @@ fn to_dense(
                 let (shift, slots) =
                     (table.fib_shift.wrapping_sub(1), table.slots.saturating_mul(2));
                 drop(table.into_old_buffer());
-                let (t, leftovers) = build_with(&sources, kv, key_hash, shift, slots)?;
+                let (t, leftovers) = build_with(sources, kv, key_hash, shift, slots)?;
                 (table, out) = (t, leftovers);
             }
         },
@@ -348,15 +362,13 @@ fn to_dense(
 
 /// Build a table of `sources` followed by the new pair `kv`.
 fn build_with(
-    sources: &[(u64, *const Kv)],
+    mut all: Vec<(u64, *const Kv)>,
     kv: Kv,
     key_hash: Option<u64>,
     shift: u32,
     slots: u64,
 ) -> Result<(Dense, Leftovers), (Kv, MapError)> {
     let kv = ManuallyDrop::new(kv);
-    let mut all = Vec::with_capacity(sources.len() + 1);
-    all.extend_from_slice(sources);
     all.push((key_hash.unwrap_or_default(), &raw const *kv));
     // SAFETY: the sources and `kv` stay put during the build.
     match unsafe { Dense::build(&all, shift, slots) } {

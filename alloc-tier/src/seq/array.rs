@@ -108,8 +108,55 @@ impl Array {
     /// Fails as [`AnyView::to_owned`] does, e.g. for a borrowed C string too long to be a
     /// small string.
     pub fn from_views(views: &[AnyView<'_>]) -> Result<Self, ConversionError> {
-        let items = views.iter().map(AnyView::to_owned).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::from_vec(items))
+        Self::try_collect(views.len(), views.iter().map(AnyView::to_owned))
+    }
+
+    /// An array of the values `items` yields, written straight into a new object with room
+    /// for `len` of them, as the reference's `Array(first, last)` fills its `ArrayObj`: no
+    /// intermediate buffer, so a large array costs one allocation and one pass. The first
+    /// error is returned (the values taken so far are dropped). Should `items` yield more
+    /// than `len`, the rest are appended in a second object, so nothing is lost.
+    pub(crate) fn try_collect<E>(
+        len: usize,
+        mut items: impl Iterator<Item = Result<Any, E>>,
+    ) -> Result<Self, E> {
+        let mut error = None;
+        // Fails only for a length no allocation could hold, which collecting would not
+        // survive either.
+        let tail = Layout::array::<Any>(len).expect("array layout");
+        let init = |tail: *mut u8| {
+            let mut filled = Filled { data: tail.cast::<Any>(), len: 0 };
+            for item in items.by_ref().take(len) {
+                match item {
+                    // SAFETY: `filled.len < len` slots are written so far, and the tail has
+                    // room for `len` elements.
+                    Ok(v) => unsafe { filled.push(v) },
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            ArrayCell { seq: filled.into_cell(len) }
+        };
+        // SAFETY: `init` initialises exactly the elements the cell counts (`Filled` drops
+        // them again should `items` panic half way).
+        let obj = unsafe { heap::new_object_with_tail(TypeIndex::ARRAY, tail, init) };
+        let array = Self { obj };
+        if let Some(e) = error {
+            return Err(e); // dropping `array` drops the values taken
+        }
+        match items.next() {
+            None => Ok(array),
+            Some(extra) => {
+                let mut all = array.to_vec();
+                all.push(extra?);
+                for item in items {
+                    all.push(item?);
+                }
+                Ok(Self::from_vec(all))
+            }
+        }
     }
 
     /// An array holding `items` in an object with room for `capacity >= items.len()`.
@@ -248,8 +295,57 @@ impl From<Vec<Any>> for Array {
 }
 
 impl<T: Into<Any>> FromIterator<T> for Array {
+    /// Built in place when the iterator knows its length (ranges, slices, vectors, maps
+    /// over them), else collected into a vector first.
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        Self::from_vec(iter.into_iter().map(Into::into).collect())
+        let iter = iter.into_iter().map(Into::into);
+        match iter.size_hint() {
+            (lower, Some(upper)) if lower == upper => {
+                let Ok(array) =
+                    Self::try_collect(lower, iter.map(Ok::<_, core::convert::Infallible>));
+                array
+            }
+            _ => Self::from_vec(iter.collect()),
+        }
+    }
+}
+
+/// The elements written so far into a new array's tail; dropped (with them) should the
+/// source panic before the cell takes them over.
+struct Filled {
+    data: *mut Any,
+    len: usize,
+}
+
+impl Filled {
+    /// Write the next element.
+    ///
+    /// # Safety
+    ///
+    /// The tail has room for one more element.
+    #[inline]
+    unsafe fn push(&mut self, v: Any) {
+        // SAFETY: slot `len` is inside the tail (caller) and not yet initialised.
+        unsafe { self.data.add(self.len).write(v) };
+        self.len += 1;
+    }
+
+    /// The cell owning the elements written, in a tail of `capacity` slots.
+    fn into_cell(self, capacity: usize) -> TVMFFISeqCell {
+        let this = core::mem::ManuallyDrop::new(self);
+        TVMFFISeqCell {
+            data: this.data.cast(),
+            size: to_i64(this.len),
+            capacity: to_i64(capacity),
+            data_deleter: None,
+        }
+    }
+}
+
+impl Drop for Filled {
+    fn drop(&mut self) {
+        // SAFETY: the first `len` slots hold elements nothing else owns (unwinding only).
+        unsafe { core::ptr::slice_from_raw_parts_mut(self.data, self.len).drop_in_place() };
     }
 }
 

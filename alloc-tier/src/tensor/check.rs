@@ -29,6 +29,7 @@ pub(super) fn is_host_readable(device: Device) -> bool {
 
 /// `IsContiguous`: compact row-major, ignoring the strides of extent-1 axes; a tensor with
 /// no elements is always contiguous.
+#[inline]
 pub(super) fn is_contiguous(shape: &[i64], strides: &[i64]) -> bool {
     if shape.contains(&0) {
         return true;
@@ -148,7 +149,26 @@ pub(super) fn extent(
 }
 
 /// The [`Extent`] of `numel` elements reaching from element `lo` to element `hi`.
+#[inline]
 fn in_bytes(numel: i64, lo: i64, hi: i64, dtype: DataType) -> Result<Extent, TensorError> {
+    // Bits per element: at most 255 * 65535, below 2^24.
+    let bits = i64::from(dtype.bits()) * i64::from(dtype.lanes());
+    // Every tensor of a sane size: the bit counts (the first only checked) fit `i64`, so
+    // the byte counts do too.
+    if let (Some(_), Some(l), Some(h)) = (
+        numel.checked_mul(bits),
+        lo.checked_mul(bits),
+        hi.checked_add(1).and_then(|h| h.checked_mul(bits)),
+    ) {
+        let ceil = |b: i64| b / 8 + i64::from(b % 8 != 0); // `b >= 0`
+        return Ok(Extent { numel, lo: l.div_euclid(8), hi: ceil(h) });
+    }
+    in_bytes_wide(numel, lo, hi, dtype)
+}
+
+/// [`in_bytes`] in `i128`, where the bit counts overflow `i64`.
+#[cold]
+fn in_bytes_wide(numel: i64, lo: i64, hi: i64, dtype: DataType) -> Result<Extent, TensorError> {
     // Elements fit `i64`, so these products (at most 2^63 * 2^24) fit `i128`.
     let fit = |v: i128| i64::try_from(v).map_err(|_| TensorError::Overflow);
     fit(bytes_of(i128::from(numel), dtype))?;
@@ -173,8 +193,41 @@ pub(super) fn check_tensor(
     check_placement(data, device, byte_offset, ext)
 }
 
+/// The element count and the lowest and highest element reached (relative to the first),
+/// in one pass; `None` where the careful path must decide (an extent of 0 or less, an
+/// overflow). Where it answers, [`extent`] agrees: the partial products and sums only grow
+/// in magnitude, so their overflow does not depend on the order of the axes.
+#[inline]
+fn scan(dims: impl Iterator<Item = (i64, i64)>) -> Option<(i64, i64, i64)> {
+    let (mut numel, mut lo, mut hi) = (1i64, 0i64, 0i64);
+    for (extent, stride) in dims {
+        if extent <= 0 {
+            return None;
+        }
+        numel = numel.checked_mul(extent)?;
+        let reach = (extent - 1).checked_mul(stride)?;
+        if reach < 0 {
+            lo = lo.checked_add(reach)?;
+        } else {
+            hi = hi.checked_add(reach)?;
+        }
+    }
+    Some((numel, lo, hi))
+}
+
+/// The checks after a successful [`scan`], in [`check_tensor`]'s order: the data type, the
+/// byte extent, the placement.
+#[inline]
+fn finish(dl: &DLTensor, (numel, lo, hi): (i64, i64, i64)) -> Result<Extent, TensorError> {
+    let dtype = DataType::from_raw(dl.dtype);
+    check_dtype(dtype)?;
+    let ext = in_bytes(numel, lo, hi, dtype)?;
+    check_placement(dl.data, Device::from_raw(dl.device), dl.byte_offset, ext)
+}
+
 /// The checks of [`check_tensor`] that follow the extent: null data, and the addressed
 /// bytes fitting `int64_t` and (for plain addresses) the address space.
+#[inline]
 fn check_placement(
     data: *mut c_void,
     device: Device,
@@ -184,13 +237,18 @@ fn check_placement(
     if ext.numel > 0 && data.is_null() {
         return Err(TensorError::NullData { numel: ext.numel });
     }
-    let offset = i128::from(byte_offset);
-    if offset + i128::from(ext.hi) > i128::from(i64::MAX) {
-        return Err(TensorError::Overflow);
-    }
+    // `lo <= 0 <= hi`: the last byte ends at `byte_offset + hi`, which must fit `int64_t`.
+    let end = i64::try_from(byte_offset)
+        .ok()
+        .and_then(|offset| offset.checked_add(ext.hi))
+        .ok_or(TensorError::Overflow)?;
     if ext.numel > 0 && is_direct_address(device) {
-        let base = data.addr() as i128 + offset;
-        if base + i128::from(ext.lo) < 0 || base + i128::from(ext.hi) > usize::MAX as i128 + 1 {
+        // The bytes `[data + offset + lo, data + end)` lie in the address space.
+        let addr = data.addr() as u128;
+        let start = end - ext.hi + ext.lo; // `offset + lo`: no overflow, `offset >= 0 >= lo`
+        if addr < u128::from(start.min(0).unsigned_abs())
+            || addr + end as u128 > usize::MAX as u128 + 1
+        {
             return Err(TensorError::Overflow);
         }
     }
@@ -212,43 +270,41 @@ pub(super) unsafe fn check_in_place(dl: &DLTensor) -> Result<(), TensorError> {
     if ndim > 0 && dl.shape.is_null() {
         return Err(TensorError::NullShape { ndim: dl.ndim });
     }
-    let scan = || -> Option<(i64, i64, i64)> {
-        let (mut numel, mut lo, mut hi, mut compact) = (1i64, 0i64, 0i64, 1i64);
-        for i in (0..ndim).rev() {
-            // SAFETY: `i < ndim`; a non-null shape is readable for `ndim` values (caller).
-            let extent = unsafe { dl.shape.add(i).read_unaligned() };
-            if extent <= 0 {
-                return None;
-            }
-            let stride = if dl.strides.is_null() {
-                let s = compact;
-                compact = compact.checked_mul(extent)?;
-                s
-            } else {
-                // SAFETY: as for the shape.
-                unsafe { dl.strides.add(i).read_unaligned() }
-            };
-            numel = numel.checked_mul(extent)?;
-            let reach = (extent - 1).checked_mul(stride)?;
-            if reach < 0 {
-                lo = lo.checked_add(reach)?;
-            } else {
-                hi = hi.checked_add(reach)?;
-            }
-        }
-        Some((numel, lo, hi))
+    // SAFETY: `i < ndim`; a non-null shape is readable for `ndim` values (caller).
+    let extent = |i: usize| unsafe { dl.shape.add(i).read_unaligned() };
+    let scanned = if dl.strides.is_null() {
+        // Compact strides, from the last axis: an overflow of them is an overflow of the
+        // element count too, which `scan` reports.
+        let mut compact = 1i64;
+        scan((0..ndim).rev().map(|i| {
+            let e = extent(i);
+            let s = compact;
+            compact = compact.wrapping_mul(e);
+            (e, s)
+        }))
+    } else {
+        // SAFETY: as for the shape.
+        scan((0..ndim).map(|i| (extent(i), unsafe { dl.strides.add(i).read_unaligned() })))
     };
-    match scan() {
-        Some((numel, lo, hi)) => {
-            // `Dims::read`'s checks in its order: the dtype comes after the strides.
-            let dtype = DataType::from_raw(dl.dtype);
-            check_dtype(dtype)?;
-            let ext = in_bytes(numel, lo, hi, dtype)?;
-            check_placement(dl.data, Device::from_raw(dl.device), dl.byte_offset, ext).map(drop)
-        }
+    match scanned {
+        // `Dims::read`'s checks in its order: the dtype comes after the strides.
+        Some(s) => finish(dl, s).map(drop),
         // SAFETY: forwarded.
-        None => unsafe { Dims::read(dl) }.map(drop),
+        None => unsafe { check_carefully(dl) },
     }
+}
+
+/// [`check_in_place`] where the quick scan could not decide: the copying check, out of
+/// line (its buffer would otherwise enlarge every check's stack frame).
+///
+/// # Safety
+///
+/// As [`Dims::read`].
+#[cold]
+#[inline(never)]
+unsafe fn check_carefully(dl: &DLTensor) -> Result<(), TensorError> {
+    // SAFETY: forwarded.
+    unsafe { Dims::read(dl) }.map(drop)
 }
 
 /// Dimensions kept inline by [`Dims`]; tensors with more go to the heap. Six covers
@@ -334,6 +390,9 @@ impl Dims {
 
     /// Check `dl`'s data, device, dtype and byte offset against these dimensions.
     fn check(&self, dl: &DLTensor) -> Result<Extent, TensorError> {
+        if let Some(s) = scan(self.shape().iter().copied().zip(self.strides().iter().copied())) {
+            return finish(dl, s);
+        }
         check_tensor(
             dl.data,
             Device::from_raw(dl.device),
@@ -424,6 +483,42 @@ mod tests {
         assert_eq!(extent(&[1 << 62], &[1], f32), Err(TensorError::Overflow), "bytes overflow");
         // a broadcast (stride 0) addresses one element but still counts them all
         assert_eq!(extent(&[1 << 40], &[0], f32), Ok(Extent { numel: 1 << 40, lo: 0, hi: 4 }));
+    }
+
+    #[test]
+    fn placement_agrees_with_wide_arithmetic() {
+        // The definition, in i128.
+        let wide = |addr: usize, offset: u64, ext: Extent| {
+            let offset = i128::from(offset);
+            if offset + i128::from(ext.hi) > i128::from(i64::MAX) {
+                return Err(TensorError::Overflow);
+            }
+            let base = addr as i128 + offset;
+            if ext.numel > 0
+                && (base + i128::from(ext.lo) < 0
+                    || base + i128::from(ext.hi) > usize::MAX as i128 + 1)
+            {
+                return Err(TensorError::Overflow);
+            }
+            Ok(ext)
+        };
+        let addrs = [1usize, 64, 1 << 20, usize::MAX / 2, usize::MAX - 64, usize::MAX];
+        let offsets = [0u64, 4, 1 << 40, i64::MAX as u64 - 8, i64::MAX as u64, u64::MAX];
+        let extents =
+            [(0, 0), (0, 4), (-16, 4), (-(1 << 40), 1 << 40), (i64::MIN, 8), (0, i64::MAX)];
+        for addr in addrs {
+            for offset in offsets {
+                for (lo, hi) in extents {
+                    let ext = Extent { numel: 1, lo, hi };
+                    let p = core::ptr::without_provenance_mut::<c_void>(addr);
+                    assert_eq!(
+                        check_placement(p, Device::CPU, offset, ext),
+                        wide(addr, offset, ext),
+                        "{addr:#x} {offset:#x} {lo} {hi}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,25 +7,23 @@ use core::ptr::NonNull;
 use tvmffi_core::flags::DLPackFlags;
 use tvmffi_core::sys::{
     DLManagedTensor, DLManagedTensorVersioned, DLPACK_MAJOR_VERSION, DLPACK_MINOR_VERSION,
-    DLPackVersion, DLTensor, TVMFFIObject,
+    DLPackVersion, TVMFFIObject,
 };
-use tvmffi_core::{Device, ObjectHeader, ObjectRef};
+use tvmffi_core::{ObjectHeader, ObjectRef};
 
-use super::check::{Dims, is_aligned, is_contiguous};
-use super::storage::{Owner, build};
+use super::storage::{Owner, import};
 use super::{Tensor, TensorError};
 
-/// The checks `FromDLPack` makes on request, in its order; then the copy of the metadata.
+/// The checks `FromDLPack` makes on request, in its order, on the imported tensor.
 fn import_checks(
-    dl: &DLTensor,
-    dims: &Dims,
+    t: &Tensor,
     require_alignment: usize,
     require_contiguous: bool,
 ) -> Result<(), TensorError> {
-    if !is_aligned(Device::from_raw(dl.device), dl.data, dl.byte_offset, require_alignment) {
+    if !t.is_aligned(require_alignment) {
         return Err(TensorError::NotAligned(require_alignment));
     }
-    if require_contiguous && !is_contiguous(dims.shape(), dims.strides()) {
+    if require_contiguous && !t.is_contiguous() {
         return Err(TensorError::NotContiguous);
     }
     Ok(())
@@ -55,14 +53,12 @@ impl Tensor {
         require_contiguous: bool,
     ) -> Result<Self, TensorError> {
         let managed = NonNull::new(managed).ok_or(TensorError::NullManagedTensor)?;
-        // SAFETY: a valid managed tensor (caller); the `DLTensor` is copied out.
-        let dl = unsafe { (*managed.as_ptr()).dl_tensor };
-        // SAFETY: the arrays are readable as `Dims::read` needs (caller).
-        let dims = unsafe { Dims::read(&dl) }?;
-        import_checks(&dl, &dims, require_alignment, require_contiguous)?;
-        // SAFETY: `dims` was checked against `dl`, and the data lives until the deleter,
+        // SAFETY: a valid managed tensor (caller).
+        let dl = unsafe { &(*managed.as_ptr()).dl_tensor };
+        let checks = |t: &Tensor| import_checks(t, require_alignment, require_contiguous);
+        // SAFETY: the arrays are readable (caller), and the data lives until the deleter,
         // which runs when the owner drops.
-        Ok(unsafe { build(dl, &dims, Owner::Legacy(managed)) })
+        unsafe { import(dl, checks, || Owner::Legacy(managed)) }
     }
 
     /// Take over a DLPack 1.x tensor (`Tensor::FromDLPackVersioned`).
@@ -87,19 +83,20 @@ impl Tensor {
         if major != DLPACK_MAJOR_VERSION {
             return Err(TensorError::UnsupportedVersion { major, minor });
         }
-        // SAFETY: a valid 1.x managed tensor (caller); fields are copied out.
+        // SAFETY: a valid 1.x managed tensor (caller).
         let (dl, flags) = unsafe {
             let m = managed.as_ptr();
-            ((*m).dl_tensor, DLPackFlags((*m).flags))
+            (&(*m).dl_tensor, DLPackFlags((*m).flags))
         };
-        // SAFETY: the arrays are readable as `Dims::read` needs (caller).
-        let dims = unsafe { Dims::read(&dl) }?;
-        import_checks(&dl, &dims, require_alignment, require_contiguous)?;
-        if flags.contains(DLPackFlags::IS_SUBBYTE_TYPE_PADDED) {
-            return Err(TensorError::SubbytePadded);
-        }
+        let checks = |t: &Tensor| {
+            import_checks(t, require_alignment, require_contiguous)?;
+            if flags.contains(DLPackFlags::IS_SUBBYTE_TYPE_PADDED) {
+                return Err(TensorError::SubbytePadded);
+            }
+            Ok(())
+        };
         // SAFETY: as in `from_dlpack`.
-        Ok(unsafe { build(dl, &dims, Owner::Versioned(managed)) })
+        unsafe { import(dl, checks, || Owner::Versioned(managed)) }
     }
 
     /// A new pre-1.0 managed tensor sharing this tensor's data (`ToDLPack`).

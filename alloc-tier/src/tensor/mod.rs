@@ -20,6 +20,8 @@
 use alloc::borrow::Cow;
 use core::ffi::c_void;
 use core::fmt;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
 
 use tvmffi_core::error::ConversionErrorKind;
 use tvmffi_core::sys::{DLTensor, TVMFFIObject};
@@ -120,7 +122,37 @@ impl Tensor {
     ///
     /// Tensor objects made by other code (the reference's C++) are trusted to be alive and
     /// to point at readable arrays, as any object is; their values are still checked.
+    /// Objects made here were checked when they were made, and are taken as they are.
+    #[inline]
     pub fn from_object(obj: ObjectRef<Object<TensorObj>>) -> Result<Self, TensorError> {
+        Self::check_object(&obj)?;
+        Ok(Self { obj })
+    }
+
+    /// The tensor object a C caller passes, borrowed: checked as
+    /// [`from_object`](Self::from_object) checks, and taking no reference (the caller's
+    /// keeps the object alive; the result is never dropped, so it releases none either).
+    ///
+    /// # Safety
+    ///
+    /// `obj` is a live object of type index `TENSOR` that stays alive while the result is
+    /// used.
+    pub(crate) unsafe fn borrow_raw(
+        obj: NonNull<TVMFFIObject>,
+    ) -> Result<ManuallyDrop<Self>, TensorError> {
+        // SAFETY: a live tensor object (caller); wrapped so that it is never released.
+        let obj = unsafe { ObjectRef::<Object<TensorObj>>::from_raw(obj.as_ptr()) };
+        let obj = ManuallyDrop::new(obj.unwrap_or_else(|| unreachable!("the pointer is not null")));
+        Self::check_object(&obj)?;
+        Ok(ManuallyDrop::new(Self { obj: ManuallyDrop::into_inner(obj) }))
+    }
+
+    #[inline]
+    fn check_object(obj: &ObjectRef<Object<TensorObj>>) -> Result<(), TensorError> {
+        if storage::built_here(obj) { Ok(()) } else { Self::check_foreign_object(obj) }
+    }
+
+    fn check_foreign_object(obj: &ObjectRef<Object<TensorObj>>) -> Result<(), TensorError> {
         let dl = obj.as_dltensor();
         let aligned = |p: *mut i64| p.is_null() || p.is_aligned();
         if !aligned(dl.shape) || !aligned(dl.strides) {
@@ -128,8 +160,7 @@ impl Tensor {
         }
         // SAFETY: a live tensor object's arrays are readable for `ndim` values (the C++
         // class invariant) where `ndim` is in range and the pointer is not null.
-        unsafe { check::check_in_place(dl) }?;
-        Ok(Self { obj })
+        unsafe { check::check_in_place(dl) }
     }
 
     /// The object reference.
@@ -241,8 +272,16 @@ impl Tensor {
 
     /// Whether the elements are compact row-major (`IsContiguous`): strides of extent-1
     /// axes do not matter, and a tensor without elements always is.
+    #[inline]
     pub fn is_contiguous(&self) -> bool {
-        check::is_contiguous(self.shape(), &self.strides())
+        let dl = self.as_dltensor();
+        if dl.strides.is_null() || dl.ndim == 0 {
+            return true; // compact row-major by definition
+        }
+        // SAFETY: checked on entry: non-null `strides` are aligned and hold `ndim` values
+        // that live, unchanged, as long as the object.
+        let strides = unsafe { core::slice::from_raw_parts(dl.strides, dl.ndim as usize) };
+        check::is_contiguous(self.shape(), strides)
     }
 
     /// Whether `data + byte_offset` is a multiple of `alignment` (`IsAligned`; only the

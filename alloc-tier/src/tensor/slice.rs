@@ -78,6 +78,7 @@ impl Tensor {
 
     /// The address of the first element and the element count, checked for reading the
     /// data as a `[T]`.
+    #[inline]
     fn host_elements<T: Element>(&self) -> Result<(*mut u8, usize), TensorError> {
         let device = self.device();
         if !is_host_readable(device) {
@@ -86,10 +87,11 @@ impl Tensor {
         if self.dtype() != T::DTYPE {
             return Err(TensorError::DataTypeMismatch { expected: T::DTYPE, actual: self.dtype() });
         }
-        if !self.is_contiguous() {
+        let (numel, contiguous) = self.numel_and_contiguity();
+        if !contiguous {
             return Err(TensorError::NotContiguous);
         }
-        let len = usize::try_from(self.numel()).map_err(|_| TensorError::Overflow)?;
+        let len = usize::try_from(numel).map_err(|_| TensorError::Overflow)?;
         if len == 0 {
             return Ok((core::ptr::null_mut(), 0));
         }
@@ -103,5 +105,26 @@ impl Tensor {
             return Err(TensorError::NotAligned(align_of::<T>()));
         }
         Ok((ptr, len))
+    }
+
+    /// [`numel`](Self::numel) and [`is_contiguous`](Self::is_contiguous) in one pass over
+    /// the extents and strides, for the slice accessors on every kernel call.
+    #[inline]
+    fn numel_and_contiguity(&self) -> (i64, bool) {
+        let shape = self.shape();
+        let dl = self.as_dltensor();
+        let (mut numel, mut expected, mut compact) = (1i64, 1i64, true);
+        for (i, &extent) in shape.iter().enumerate().rev() {
+            if !dl.strides.is_null() && extent != 1 {
+                // SAFETY: checked on entry: non-null `strides` are aligned and hold `ndim`
+                // values, and `i < ndim`.
+                compact &= unsafe { dl.strides.add(i).read() } == expected;
+            }
+            // Checked on entry to fit `i64`; a wrap only happens past a 0 extent.
+            expected = expected.wrapping_mul(extent);
+            numel = numel.wrapping_mul(extent);
+        }
+        // A tensor without elements is contiguous whatever its strides (`IsContiguous`).
+        (numel, compact || numel == 0)
     }
 }

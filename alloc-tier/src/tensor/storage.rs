@@ -9,13 +9,14 @@
 
 use alloc::alloc::{alloc_zeroed, dealloc};
 use core::alloc::Layout;
+use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::NonNull;
 
 use tvmffi_core::sys::{DLManagedTensor, DLManagedTensorVersioned, DLTensor, TVMFFIObject};
 use tvmffi_core::{DataType, Device, DeviceType, Object, ObjectRef, Payload, TypeIndex};
 
-use super::check::{Dims, bytes_of, check_ndim};
+use super::check::{Dims, bytes_of, check_in_place, check_ndim};
 use super::{ALLOC_ALIGNMENT, Element, Tensor, TensorError, TensorObj};
 use crate::heap;
 
@@ -59,10 +60,13 @@ impl Drop for Owner {
 
 /// The payload of the tensor objects made here. Its prefix is [`TensorObj`] (the `DLTensor`),
 /// which is all anyone else sees.
+///
+/// The owner is only written by [`import`], before the object is shared: an import checks
+/// the object it made, and only then takes the producer's tensor over.
 #[repr(C)]
 struct TensorCell {
     dl: DLTensor,
-    owner: Owner,
+    owner: UnsafeCell<Owner>,
 }
 
 // SAFETY: the type is private to this module, which only makes an `ObjectRef` to it through
@@ -110,15 +114,100 @@ pub(super) unsafe fn build(mut dl: DLTensor, dims: &Dims, owner: Owner) -> Tenso
         // Pointers from the tail's own pointer, so C and Rust may read through them.
         dl.shape = shape;
         dl.strides = strides;
-        TensorCell { dl, owner }
+        TensorCell { dl, owner: UnsafeCell::new(owner) }
     };
     // SAFETY: `init` writes every value of the tail that the payload points to.
     let obj = unsafe { heap::new_object_with_tail::<TensorCell>(TypeIndex::TENSOR, tail, init) };
+    into_tensor(obj)
+}
+
+/// The tensor view of an object made here.
+fn into_tensor(obj: ObjectRef<Object<TensorCell>>) -> Tensor {
     let raw: *mut TVMFFIObject = obj.into_raw();
     // SAFETY: the strong reference moves over; a `TENSOR` object starts with the header
     // then a `DLTensor`, which is what `TensorObj` views.
     let obj = unsafe { ObjectRef::<Object<TensorObj>>::from_raw(raw) };
     Tensor { obj: obj.unwrap_or_else(|| unreachable!("new objects are not null")) }
+}
+
+/// Import a producer's tensor: copy its metadata (extents, and strides or compact ones)
+/// into a new object first, check that copy as [`Dims::read`] checks (same errors), then
+/// `checks` (the import's options), and only then take the producer's tensor over with
+/// `owner`. On error the object is dropped without an owner, so nothing of the producer's
+/// is called, and nothing was copied twice: the check reads the object's own arrays, which
+/// no producer can change.
+///
+/// # Safety
+///
+/// Where `dl.ndim` is in `1..=MAX_NDIM` and `dl.shape` (or `dl.strides`) is not null, it is
+/// readable for `ndim` values (no alignment needed). The memory `dl.data` points to stays
+/// valid for what the metadata addresses as long as the owner lives.
+pub(super) unsafe fn import(
+    dl: &DLTensor,
+    checks: impl FnOnce(&Tensor) -> Result<(), TensorError>,
+    owner: impl FnOnce() -> Owner,
+) -> Result<Tensor, TensorError> {
+    let ndim = check_ndim(dl.ndim)?;
+    if ndim > 0 && dl.shape.is_null() {
+        return Err(TensorError::NullShape { ndim: dl.ndim });
+    }
+    let tail = Layout::array::<i64>(2 * ndim).unwrap_or_else(|_| unreachable!("ndim is checked"));
+    let mut compact_overflow = false;
+    let init = |tail: *mut u8| {
+        let shape = tail.cast::<i64>();
+        // SAFETY: the tail holds `2 * ndim` aligned `i64`s; shape first, strides after.
+        let strides = unsafe { shape.add(ndim) };
+        for i in 0..ndim {
+            // SAFETY: `i < ndim`: readable in the producer's array (caller), writable in
+            // the tail.
+            unsafe { shape.add(i).write(dl.shape.add(i).read_unaligned()) };
+        }
+        if dl.strides.is_null() {
+            // `compact_strides`, which reports an overflow even of the last product.
+            let mut stride = 1i64;
+            for i in (0..ndim).rev() {
+                // SAFETY: `i < ndim`, inside both halves of the tail; the extent was
+                // written by the loop before.
+                let extent = unsafe {
+                    strides.add(i).write(stride);
+                    shape.add(i).read()
+                };
+                stride = stride.checked_mul(extent).unwrap_or_else(|| {
+                    compact_overflow = true;
+                    0
+                });
+            }
+        } else {
+            for i in 0..ndim {
+                // SAFETY: as for the shape.
+                unsafe { strides.add(i).write(dl.strides.add(i).read_unaligned()) };
+            }
+        }
+        let meta = DLTensor { ndim: ndim as i32, shape, strides, ..*dl };
+        TensorCell { dl: meta, owner: UnsafeCell::new(Owner::Nothing) }
+    };
+    // SAFETY: `init` writes every value of the tail that the payload points to.
+    let obj = unsafe { heap::new_object_with_tail::<TensorCell>(TypeIndex::TENSOR, tail, init) };
+    if compact_overflow {
+        return Err(TensorError::Overflow);
+    }
+    // SAFETY: the object's own arrays hold `ndim` values each (aligned, never null).
+    unsafe { check_in_place(&obj.dl) }?;
+    let owner_slot = obj.owner.get();
+    let tensor = into_tensor(obj);
+    checks(&tensor)?;
+    // SAFETY: the object is ours alone (not shared yet), and its owner is `Nothing`, whose
+    // replacement drops nothing; from here on the owner is only read, by the destructor.
+    unsafe { *owner_slot = owner() };
+    Ok(tensor)
+}
+
+/// Whether a tensor object was made by [`build`], whose metadata was checked then and is
+/// never written after: its deleter is ours for [`TensorCell`], the only payload of this
+/// crate with the `TENSOR` index (the caller has checked the index).
+#[inline]
+pub(super) fn built_here(obj: &ObjectRef<Object<TensorObj>>) -> bool {
+    heap::made_for::<TensorCell>(obj.header())
 }
 
 impl Tensor {

@@ -1,5 +1,12 @@
-//! `rust_rows --count ROW N`: run a Rust row's operation N times, for callgrind (the
-//! difference between two counts is exactly N operations). `rust_rows --list`: the rows.
+//! The Rust-level rows of the benchmark suite, measured as `bench/c/harness.h` measures the
+//! C and C++ ones:
+//!
+//! ```text
+//! rust_rows [--smoke]      every row: "row<TAB>median ns per op" lines
+//! rust_rows --count ROW N  run ROW's operation N times after one warm-up (for callgrind:
+//!                          the difference between two counts is exactly N operations)
+//! rust_rows --list         the rows
+//! ```
 
 use std::process::ExitCode;
 
@@ -19,8 +26,18 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        [] | ["--smoke"] => {
+            let smoke = !args.is_empty();
+            for row in tvmffi_bench::ROWS {
+                match tvmffi_bench::measure(row, smoke) {
+                    Some(ns) => println!("{row}\t{ns:.3}"),
+                    None => println!("{row}\tn/a"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
         _ => {
-            eprintln!("usage: rust_rows --list | --count ROW N");
+            eprintln!("usage: rust_rows [--smoke] | --list | --count ROW N");
             ExitCode::from(2)
         }
     }

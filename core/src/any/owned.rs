@@ -26,7 +26,30 @@ impl AnyView<'_> {
     ///
     /// The last case writes through the view: the slot belongs to the caller that made the
     /// view (see [`AnyView::from_raw`]).
+    #[inline]
     pub fn to_owned(&self) -> Result<Any, ConversionError> {
+        // Plain values and objects (nearly every argument) inline; the borrowed kinds out of
+        // line.
+        match self.type_index() {
+            TypeIndex::RAW_STR | TypeIndex::BYTE_ARRAY_PTR | TypeIndex::OBJECT_RVALUE_REF => {
+                self.borrowed_to_owned()
+            }
+            _ => {
+                if let Some(obj) = self.as_object_ptr() {
+                    // SAFETY: the view's object is alive for the view's lifetime.
+                    unsafe { obj.as_ref() }.inc_ref();
+                }
+                // SAFETY: not a borrowed kind (handled above); an object gained the strong
+                // reference the new `Any` owns.
+                Ok(unsafe { Any::from_raw(self.raw) })
+            }
+        }
+    }
+
+    /// [`to_owned`](Self::to_owned) of a C string, a byte-array pointer or an r-value
+    /// reference.
+    #[inline(never)]
+    fn borrowed_to_owned(&self) -> Result<Any, ConversionError> {
         let type_index = self.type_index();
         match type_index {
             TypeIndex::RAW_STR => {
@@ -37,16 +60,7 @@ impl AnyView<'_> {
                 let b = self.byte_array().ok_or_else(|| self.malformed("bytes"))?;
                 small(b, TypeIndex::SMALL_BYTES, "bytes", type_index)
             }
-            TypeIndex::OBJECT_RVALUE_REF => self.take_rvalue_ref(),
-            _ => {
-                if let Some(obj) = self.as_object_ptr() {
-                    // SAFETY: the view's object is alive for the view's lifetime.
-                    unsafe { obj.as_ref() }.inc_ref();
-                }
-                // SAFETY: not a borrowed kind (handled above); an object gained the strong
-                // reference the new `Any` owns.
-                Ok(unsafe { Any::from_raw(self.raw) })
-            }
+            _ => self.take_rvalue_ref(),
         }
     }
 

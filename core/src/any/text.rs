@@ -18,23 +18,34 @@ use crate::sys::{TVMFFIAny, TVMFFIAnyPadding, TVMFFIAnyValue, TVMFFIByteArray, T
 pub(super) const MAX_SMALL_LEN: usize = 7;
 
 /// The inline encoding of `bytes` as `type_index`, or `None` when longer than 7 bytes.
+#[inline]
 pub(super) const fn small_raw(bytes: &[u8], type_index: TypeIndex) -> Option<TVMFFIAny> {
     if bytes.len() > MAX_SMALL_LEN {
         return None;
     }
     // Zero-filled, so the NUL after the content and the unused tail are both 0: the bits
     // are deterministic for C code that hashes or compares them.
-    let mut buf = [0u8; 8];
-    let mut i = 0;
-    while i < bytes.len() {
-        buf[i] = bytes[i];
-        i += 1;
-    }
     Some(TVMFFIAny {
         type_index: type_index.0,
         padding: TVMFFIAnyPadding { small_str_len: bytes.len() as u32 },
-        value: TVMFFIAnyValue { v_bytes: buf },
+        value: TVMFFIAnyValue { v_bytes: small_word(bytes).to_le_bytes() },
     })
+}
+
+/// Up to 7 bytes as the low bytes of a little-endian word, the rest zero; straight-line
+/// (two overlapping loads, or three single bytes), with no call to `memcpy`.
+#[inline]
+const fn small_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]) as u64;
+        lo | hi << ((n - 4) * 8)
+    } else if n > 0 {
+        b[0] as u64 | (b[n / 2] as u64) << (n / 2 * 8) | (b[n - 1] as u64) << ((n - 1) * 8)
+    } else {
+        0
+    }
 }
 
 impl Any {
@@ -268,5 +279,21 @@ impl<'a> AnyView<'a> {
             other => return Err(ConversionError::mismatch(expected, other)),
         };
         found.ok_or_else(|| self.malformed(expected))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_words_hold_the_bytes_then_zeros() {
+        let text = *b"abcdefg";
+        for n in 0..=MAX_SMALL_LEN {
+            let mut expected = [0u8; 8];
+            expected[..n].copy_from_slice(&text[..n]);
+            assert_eq!(small_word(&text[..n]).to_le_bytes(), expected, "{n} bytes");
+        }
+        assert!(small_raw(b"12345678", TypeIndex::SMALL_STR).is_none());
     }
 }

@@ -291,7 +291,18 @@ impl Dense {
     #[inline]
     fn step(&self, i: u64, jump: u8) -> Option<u64> {
         let d = PROBE.get(usize::from(jump)).copied().unwrap_or(0);
-        (d != 0).then(|| i.wrapping_add(d) % self.slots)
+        (d != 0).then(|| self.wrap(i.wrapping_add(d)))
+    }
+
+    /// `i` modulo the table size: a mask for the power-of-two tables everyone builds (a
+    /// division costs tens of cycles on the probing path), a division for foreign ones.
+    #[inline]
+    fn wrap(&self, i: u64) -> u64 {
+        if self.slots & self.slots.wrapping_sub(1) == 0 {
+            i & self.slots.wrapping_sub(1)
+        } else {
+            i % self.slots
+        }
     }
 
     /// The next member of `i`'s chain.
@@ -305,7 +316,10 @@ impl Dense {
     fn home(&self, hash: u64) -> u64 {
         let i = 11_400_714_819_323_198_485u64.wrapping_mul(hash).checked_shr(self.fib_shift);
         // Only an inconsistent shift from foreign code lands outside; stay in bounds.
-        i.unwrap_or(0) % self.slots
+        match i {
+            Some(i) if i < self.slots => i,
+            _ => i.unwrap_or(0) % self.slots,
+        }
     }
 
     /// Whether one more pair would pass the 0.99 load factor (`IsFull`), in the
@@ -316,10 +330,11 @@ impl Dense {
     }
 
     /// The slot holding `key`, walking its chain with `eq(stored_key)` (`Search`).
+    #[inline]
     pub(crate) fn search<E>(
         &self,
         hash: u64,
-        eq: &mut dyn FnMut(&Any) -> Result<bool, E>,
+        mut eq: impl FnMut(&Any) -> Result<bool, E>,
     ) -> Result<Option<u64>, E> {
         if self.size == 0 || self.slots == 0 {
             return Ok(None);
@@ -346,7 +361,7 @@ impl Dense {
     /// in `overlay` count as empty or not as it says (the latest entry wins).
     fn next_empty(&self, from: u64, overlay: &[(u64, bool)]) -> Option<(u8, u64)> {
         (1..PROBE.len() as u8).find_map(|jump| {
-            let c = from.wrapping_add(PROBE[usize::from(jump)]) % self.slots;
+            let c = self.wrap(from.wrapping_add(PROBE[usize::from(jump)]));
             let empty = match overlay.iter().rev().find(|(s, _)| *s == c) {
                 Some(&(_, empty)) => empty,
                 None => self.meta(c) == EMPTY,

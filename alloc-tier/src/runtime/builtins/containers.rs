@@ -45,7 +45,9 @@ fn seq_error(e: SeqError) -> Error {
 }
 
 pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
-    b.def_packed("ffi.Array", |args| Ok(Any::from(Array::from_vec(owned(args)?))));
+    b.def_packed("ffi.Array", |args| {
+        Ok(Any::from(Array::try_collect(args.len(), args.iter().map(|a| any_view_to_owned(*a)))?))
+    });
     b.def_packed("ffi.ArrayGetItem", |args| {
         const SIG: &str = "ffi.ArrayGetItem(0: ffi.Array, 1: int) -> Any";
         let [_, _] = arity(SIG, args)?;

@@ -11,6 +11,7 @@
 //! | [`structural`] | `src/ffi/extra/structural_{equal,hash}.cc`, `reflection_extra.cc`: equality, hashing, keys, access paths |
 //! | [`structural_visit`] | `src/ffi/extra/structural_{visit,mutate}.cc`, `visit_error_context.cc` |
 //! | [`dataclass`] | `src/ffi/extra/dataclass.cc`, `ffi.MakeObjectFromPackedArgs`, the enum types of `src/ffi/object.cc` |
+//! | [`serialization`] | `src/ffi/extra/json_*.cc`, `serialization.cc`: JSON, the JSON graph |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -23,6 +24,7 @@ mod dataclass;
 mod functions;
 mod maps;
 mod objects;
+mod serialization;
 mod structural;
 mod structural_visit;
 
@@ -61,6 +63,7 @@ pub(crate) fn ensure<R: Runtime>() {
             dataclass::register(&mut b);
             structural::register(&mut b);
             structural_visit::register(&mut b);
+            serialization::register(&mut b);
             R::register_builtins(&mut b);
         });
     });

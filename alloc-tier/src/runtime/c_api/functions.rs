@@ -21,21 +21,38 @@ use crate::runtime::{GlobalEntry, read_globals, write_globals};
 /// # Safety
 ///
 /// As [`Function::from_extern_c`]; `out` is null or writable.
+#[inline]
 pub unsafe fn create<R: Runtime>(
     self_: *mut c_void,
     safe_call: Option<TVMFFISafeCallType>,
     deleter: Option<unsafe extern "C" fn(self_: *mut c_void)>,
     out_fn: *mut TVMFFIObjectHandle,
 ) -> c_int {
+    // Valid arguments cannot fail (allocation failure aborts): no guard needed.
+    match safe_call {
+        Some(safe_call) if !out_fn.is_null() => {
+            // SAFETY: the caller's promise.
+            let f = unsafe { Function::from_extern_c(self_, safe_call, deleter) };
+            // SAFETY: writable (caller); the strong reference goes to the caller.
+            unsafe { out_fn.write(f.into_object().into_raw().cast()) };
+            0
+        }
+        _ => create_refused::<R>(safe_call.is_none(), out_fn.is_null()),
+    }
+}
+
+/// Why `TVMFFIFunctionCreate` refused its arguments, raised; `extern "C"` (it never
+/// unwinds), so the export reaches it with a tail jump.
+#[cold]
+#[inline(never)]
+extern "C" fn create_refused<R: Runtime>(null_safe_call: bool, null_out: bool) -> c_int {
+    const FUNC: &str = "TVMFFIFunctionCreate";
     guard::<R>(|| {
-        const FUNC: &str = "TVMFFIFunctionCreate";
-        let out_fn = out(out_fn, FUNC, "out")?;
-        let safe_call = safe_call.ok_or_else(|| null(FUNC, "safe_call"))?;
-        // SAFETY: the caller's promise.
-        let f = unsafe { Function::from_extern_c(self_, safe_call, deleter) };
-        // SAFETY: writable (caller); the strong reference goes to the caller.
-        unsafe { out_fn.write(f.into_object().into_raw().cast()) };
-        Ok(())
+        if null_out {
+            return Err(null(FUNC, "out"));
+        }
+        debug_assert!(null_safe_call);
+        Err(null(FUNC, "safe_call"))
     })
 }
 
@@ -91,14 +108,18 @@ pub unsafe fn call<R: Runtime>(
     unsafe { call_refused::<R>(func, result) }
 }
 
-/// Why `TVMFFIFunctionCall` cannot call `func`, raised.
+/// Why `TVMFFIFunctionCall` cannot call `func`, raised. `extern "C"` (it never unwinds),
+/// so the fast path reaches it with a tail jump and needs no stack frame of its own.
 ///
 /// # Safety
 ///
 /// `func` is null or a live object.
 #[cold]
 #[inline(never)]
-unsafe fn call_refused<R: Runtime>(func: TVMFFIObjectHandle, result: *mut TVMFFIAny) -> c_int {
+unsafe extern "C" fn call_refused<R: Runtime>(
+    func: TVMFFIObjectHandle,
+    result: *mut TVMFFIAny,
+) -> c_int {
     const FUNC: &str = "TVMFFIFunctionCall";
     guard::<R>(|| {
         // SAFETY: a live object (caller).

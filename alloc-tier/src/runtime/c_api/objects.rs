@@ -45,9 +45,11 @@ pub unsafe fn inc_ref<R: Runtime>(obj: TVMFFIObjectHandle) -> c_int {
     }
 }
 
+/// Why `TVMFFIObjectIncRef` failed, raised. `extern "C"` (it never unwinds), so the fast
+/// path reaches it with a tail jump and needs no stack frame of its own.
 #[cold]
 #[inline(never)]
-fn inc_ref_refused<R: Runtime>(null_handle: bool) -> c_int {
+extern "C" fn inc_ref_refused<R: Runtime>(null_handle: bool) -> c_int {
     guard::<R>(|| {
         Err(if null_handle {
             null("TVMFFIObjectIncRef", "obj")

@@ -3,39 +3,47 @@
 use alloc::format;
 use core::ffi::c_int;
 
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
 use tvmffi_core::sys::{
     DLManagedTensor, DLManagedTensorVersioned, DLTensor, TVMFFIObject, TVMFFIObjectHandle,
 };
-use tvmffi_core::{Object, ObjectHeader, ObjectRef};
+
+use tvmffi_core::{ObjectHeader, TypeIndex};
 
 use super::{Runtime, arg, guard, null, out};
 use crate::error::Error;
-use crate::tensor::{Tensor, TensorObj};
+use crate::tensor::Tensor;
 
 /// The alignment a C caller asks for; negative is refused.
+#[inline]
 fn alignment(require_alignment: i32, func: &str) -> Result<usize, Error> {
     usize::try_from(require_alignment).map_err(|_| {
         Error::value_error(format!("{func}: require_alignment {require_alignment} is negative"))
     })
 }
 
-/// A tensor object handle as a [`Tensor`], taking a new reference.
+/// A tensor object handle as a [`Tensor`], borrowed: the caller's reference keeps it alive
+/// for the call, so none is taken (nor released: the result is never dropped).
 ///
 /// # Safety
 ///
-/// `handle` is null or a live object.
-unsafe fn borrow_tensor(handle: TVMFFIObjectHandle, func: &str) -> Result<Tensor, Error> {
-    // SAFETY: a live object (caller); the new reference is ours.
-    let obj =
-        unsafe { ObjectRef::<ObjectHeader>::from_raw_borrowed(handle.cast::<TVMFFIObject>()) }
-            .ok_or_else(|| null(func, "from"))?;
-    let obj = obj.downcast::<Object<TensorObj>>().map_err(|o| {
-        Error::type_error(format!(
+/// `handle` is null or a live object, alive for the call.
+unsafe fn borrow_tensor(
+    handle: TVMFFIObjectHandle,
+    func: &str,
+) -> Result<ManuallyDrop<Tensor>, Error> {
+    let obj = NonNull::new(handle.cast::<TVMFFIObject>()).ok_or_else(|| null(func, "from"))?;
+    // SAFETY: a live object (caller) starts with its header.
+    let index = unsafe { obj.cast::<ObjectHeader>().as_ref() }.type_index();
+    if index != TypeIndex::TENSOR {
+        return Err(Error::type_error(format!(
             "{func}: object of type index {} is not an ffi.Tensor",
-            o.type_index().0
-        ))
-    })?;
-    Ok(Tensor::from_object(obj)?)
+            index.0
+        )));
+    }
+    // SAFETY: a live tensor object, alive for the call (caller).
+    Ok(unsafe { Tensor::borrow_raw(obj) }?)
 }
 
 /// Write a new tensor's strong reference to a C out-slot.

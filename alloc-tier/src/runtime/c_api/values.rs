@@ -5,14 +5,14 @@ use alloc::string::ToString;
 use core::ffi::c_int;
 
 use tvmffi_core::sys::{DLDataType, TVMFFIAny, TVMFFIByteArray};
-use tvmffi_core::{AnyView, DataType, TypeIndex};
+use tvmffi_core::{Any, AnyView, DataType, TypeIndex};
 
 use super::{Runtime, arg, arg_bytes, guard, out, raise};
 use crate::big_int::BigInt;
 use crate::error::Error;
 use crate::function::Function;
 use crate::runtime::read_globals;
-use crate::string::{bytes_any_from_bytes, str_any_from_bytes};
+use crate::string::{bytes_any_from_bytes, str_any_from_bytes, text_object};
 
 /// `TVMFFIStringFromByteArray`: a string (inline up to 7 bytes, else an object) holding a
 /// copy of the bytes, unchecked as in the reference.
@@ -20,10 +20,34 @@ use crate::string::{bytes_any_from_bytes, str_any_from_bytes};
 /// # Safety
 ///
 /// `input` is null or a valid byte array; `out` is null or writable.
+#[inline]
 pub unsafe fn string_from_byte_array<R: Runtime>(
     input: *const TVMFFIByteArray,
     out_any: *mut TVMFFIAny,
 ) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_small(input, out_any, TypeIndex::SMALL_STR) } {
+        return 0;
+    }
+    // SAFETY: as above.
+    unsafe { string_object::<R>(input, out_any) }
+}
+
+/// `TVMFFIStringFromByteArray` for all but small content: an object, or the error.
+/// `extern "C"` (it never unwinds), so the export reaches it with a tail jump.
+///
+/// # Safety
+///
+/// As [`string_from_byte_array`].
+#[inline(never)]
+unsafe extern "C" fn string_object<R: Runtime>(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_object::<true>(input, out_any) } {
+        return 0;
+    }
     guard::<R>(|| {
         const FUNC: &str = "TVMFFIStringFromByteArray";
         let out_any = out(out_any, FUNC, "out")?;
@@ -36,15 +60,95 @@ pub unsafe fn string_from_byte_array<R: Runtime>(
     })
 }
 
+/// The fast path of the two functions above: content of at most 7 bytes from a valid
+/// array into a valid slot becomes an inline value (`kind`, `SMALL_STR` or `SMALL_BYTES`),
+/// straight-line, with no frame for errors. False for anything else, which the full path
+/// handles (and reports).
+///
+/// # Safety
+///
+/// `input` is null or a valid byte array; `out_any` is null or writable.
+#[inline]
+unsafe fn write_small(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+    kind: TypeIndex,
+) -> bool {
+    // SAFETY: a non-null `input` is a valid byte array (caller).
+    let Some(arr) = (unsafe { input.as_ref() }) else { return false };
+    if out_any.is_null() || arr.data.is_null() || arr.size > Any::MAX_SMALL_LEN {
+        return false;
+    }
+    // SAFETY: non-null and readable for `size` (at most 7) bytes (caller).
+    let bytes = unsafe { core::slice::from_raw_parts(arr.data.cast::<u8>(), arr.size) };
+    let Some(small) = Any::small_bytes(bytes) else { return false };
+    let mut raw = small.into_raw();
+    raw.type_index = kind.0;
+    // SAFETY: writable (caller); a small value owns nothing.
+    unsafe { out_any.write(raw) };
+    true
+}
+
+/// The object path of the two functions above for valid arguments, which cannot fail
+/// (an allocation failure aborts): no guard is needed. False for anything else, which the
+/// guarded path reports.
+///
+/// # Safety
+///
+/// As [`write_small`].
+#[inline]
+unsafe fn write_object<const STR: bool>(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+) -> bool {
+    // SAFETY: a non-null `input` is a valid byte array (caller).
+    let Some(arr) = (unsafe { input.as_ref() }) else { return false };
+    if out_any.is_null() || arr.data.is_null() {
+        return false;
+    }
+    // SAFETY: non-null and readable for `size` bytes (caller); `text_object` checks the
+    // size before anything reads them.
+    let Some(any) = (unsafe { text_object::<STR>(arr.data.cast(), arr.size) }) else {
+        return false;
+    };
+    // SAFETY: writable (caller); ownership goes to the caller.
+    unsafe { out_any.write(any.into_raw()) };
+    true
+}
+
 /// `TVMFFIBytesFromByteArray`: as `TVMFFIStringFromByteArray`, for bytes.
 ///
 /// # Safety
 ///
 /// As [`string_from_byte_array`].
+#[inline]
 pub unsafe fn bytes_from_byte_array<R: Runtime>(
     input: *const TVMFFIByteArray,
     out_any: *mut TVMFFIAny,
 ) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_small(input, out_any, TypeIndex::SMALL_BYTES) } {
+        return 0;
+    }
+    // SAFETY: as above.
+    unsafe { bytes_object::<R>(input, out_any) }
+}
+
+/// `TVMFFIBytesFromByteArray` for all but small content: an object, or the error.
+/// `extern "C"` (it never unwinds), so the export reaches it with a tail jump.
+///
+/// # Safety
+///
+/// As [`bytes_from_byte_array`].
+#[inline(never)]
+unsafe extern "C" fn bytes_object<R: Runtime>(
+    input: *const TVMFFIByteArray,
+    out_any: *mut TVMFFIAny,
+) -> c_int {
+    // SAFETY: the caller's promises, forwarded.
+    if unsafe { write_object::<false>(input, out_any) } {
+        return 0;
+    }
     guard::<R>(|| {
         const FUNC: &str = "TVMFFIBytesFromByteArray";
         let out_any = out(out_any, FUNC, "out")?;
