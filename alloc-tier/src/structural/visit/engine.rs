@@ -148,7 +148,7 @@ pub fn structural_walk(
 /// Visit `root` (the reference's `ffi.StructuralVisit`): the first callback whose type
 /// matches a value gets `(value, visitor)` and owns its descent (it visits the children it
 /// wants with [`StructuralVisitor::visit`], or all of them with
-/// [`StructuralVisitor::default_visit`]); it returns `None` or a [`VisitInterrupt`]. A value
+/// [`StructuralVisitor::default_visit`]); it returns `None` or a [`VisitInterrupt`](super::VisitInterrupt). A value
 /// no callback matches is descended by default.
 pub fn structural_visit(root: AnyView<'_>, callbacks: &[(TypeIndex, Function)]) -> VisitOutcome {
     let visitor = new_engine(Engine::Visit { callbacks: callbacks.to_vec() })?;
