@@ -191,5 +191,8 @@ mod cxx_api {
             if matches!(os.as_str(), "macos" | "ios" | "freebsd") { "c++" } else { "stdc++" };
         println!("cargo:rustc-link-lib=dylib={runtime}");
         println!("cargo:rustc-cfg=tvmffi_cxx_api");
+        // Tell dependents (the cdylib exports these symbols) through `links` metadata:
+        // they see it as DEP_TVM_FFI_CXX_API.
+        println!("cargo:cxx_api=1");
     }
 }

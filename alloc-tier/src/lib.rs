@@ -39,6 +39,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `runtime` | no | the C API's runtime functions (error slot, global functions, type table) defined in this crate, spin-locked, for `no_std` + `alloc` programs with no other runtime; off in kernel libraries and under `tvmffi-std` |
+//! | `extra` | yes | the reference's `extra` built-ins registered at start-up (structural equality and hashing, dataclass utilities, JSON); firmware turns default features off to keep them out of flash (about 300 KiB on a Cortex-M3) |
 //! | `defmt` | no | `defmt::Format` for the public value types |
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -60,6 +61,8 @@ pub mod seq;
 pub mod serialization;
 pub mod shape;
 pub mod string;
+// The crate-internal entry points here serve the `extra` built-ins only.
+#[cfg_attr(not(feature = "extra"), allow(dead_code, unused_imports))]
 pub mod structural;
 pub mod tensor;
 pub mod typed;

@@ -3,6 +3,7 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=DEP_TVM_FFI_CXX_API");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     // ELF platforms; Mach-O uses an install name and Windows has no such field.
@@ -15,8 +16,13 @@ fn main() {
 /// Export the C++ entry points of tvmffi-std's `cxx-api` shim (functions in `tvm::ffi`,
 /// and the vtables and type infos of its exported classes). Rust exports only its own
 /// symbols from a `cdylib`; a second version script adds these (only symbols the shim made
-/// visible match: its helpers are hidden). Without the shim nothing matches.
+/// visible match: its helpers are hidden). Only when the shim was built: GNU ld refuses a
+/// second anonymous version script (lld, rustc's linker on x86_64 Linux, merges them), and
+/// a cross build without a C++ compiler for the target leaves the shim out.
 fn export_cxx_api(os: &str, env: &str) {
+    if std::env::var_os("DEP_TVM_FFI_CXX_API").is_none() {
+        return;
+    }
     const PATTERNS: [&str; 4] = ["_ZN3tvm3ffi", "_ZTVN3tvm3ffi", "_ZTIN3tvm3ffi", "_ZTSN3tvm3ffi"];
     if matches!(os, "macos" | "ios") {
         for p in PATTERNS {

@@ -1,6 +1,5 @@
-//! The dataclass built-ins (`src/ffi/extra/dataclass.cc`), `ffi.MakeObjectFromPackedArgs`
-//! (`src/ffi/extra/reflection_extra.cc`) and the enum types (`src/ffi/object.cc`): thin
-//! adapters over [`crate::dataclass`].
+//! The dataclass built-ins (`src/ffi/extra/dataclass.cc`) and `ffi.MakeObjectFromPackedArgs`
+//! (`src/ffi/extra/reflection_extra.cc`): thin adapters over [`crate::dataclass`].
 
 use core::cmp::Ordering;
 use core::ffi::c_void;
@@ -8,16 +7,11 @@ use core::ffi::c_void;
 use tvmffi_core::{Any, TypeIndex};
 
 use super::Builtins;
-use crate::dataclass::{self, ReprOptions, enums, pyclass};
+use crate::dataclass::{self, ReprOptions, pyclass};
 use crate::error::Error;
 use crate::function::{Boundary, Function};
 
 pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
-    // The enum types come first among dynamic types, as in the reference (indices 128 to
-    // 131). A failure is a bug here, which the built-in tests would catch.
-    if let Err(e) = enums::register::<B>(b.types()) {
-        drop(e);
-    }
     b.def("ffi._RegisterFFIInit", |index: i32| dataclass::register_ffi_init(TypeIndex(index)));
     b.def("ffi.MakeFieldSetter", make_field_setter);
     b.def("ffi._PyClassRegisterTypeAttrColumns", |index: i32, total_size: i32| {

@@ -13,6 +13,8 @@
 //! | [`dataclass`] | `src/ffi/extra/dataclass.cc`, `ffi.MakeObjectFromPackedArgs`, the enum types of `src/ffi/object.cc` |
 //! | [`serialization`] | `src/ffi/extra/json_*.cc`, `serialization.cc`: JSON, the JSON graph |
 //!
+//! Without the `extra` feature (firmware) only the first four modules are registered.
+//!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
 //! Registration runs inside the start-up [`spin::Once`], holding the registry's and the type
@@ -20,12 +22,16 @@
 //! (which would wait for the start-up it is part of).
 
 mod containers;
+#[cfg(feature = "extra")]
 mod dataclass;
 mod functions;
 mod maps;
 mod objects;
+#[cfg(feature = "extra")]
 mod serialization;
+#[cfg(feature = "extra")]
 mod structural;
+#[cfg(feature = "extra")]
 mod structural_visit;
 
 use alloc::boxed::Box;
@@ -60,10 +66,14 @@ pub(crate) fn ensure<R: Runtime>() {
             maps::register(&mut b);
             // The reference's order of dynamic type indices: the enum types (128-131), then
             // the structural types (132-137).
-            dataclass::register(&mut b);
-            structural::register(&mut b);
-            structural_visit::register(&mut b);
-            serialization::register(&mut b);
+            objects::register_enum_types(&mut b);
+            #[cfg(feature = "extra")]
+            {
+                dataclass::register(&mut b);
+                structural::register(&mut b);
+                structural_visit::register(&mut b);
+                serialization::register(&mut b);
+            }
             R::register_builtins(&mut b);
         });
     });

@@ -107,6 +107,15 @@ pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
     }
 }
 
+/// The enum types of `src/ffi/object.cc`. They come first among dynamic types, as in the
+/// reference (indices 128 to 131), so this runs before any other built-in allocates one.
+pub(super) fn register_enum_types<B: Boundary>(b: &mut Builtins<'_, B>) {
+    // A failure is a bug here, which the built-in tests would catch.
+    if let Err(e) = crate::dataclass::enums::register::<B>(b.types()) {
+        drop(e);
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Convert {
     /// Any object, or `None` (a null reference).
