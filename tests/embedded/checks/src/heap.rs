@@ -16,6 +16,8 @@ use crate::report::Failure;
 
 /// Bytes allocated through [`Counted`] and not yet freed.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// The most bytes ever live at once.
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 /// The firmware's global allocator, `A` with its live bytes counted, so the checks can see
 /// that everything they made was freed.
@@ -28,7 +30,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counted<A> {
         // SAFETY: forwarded with the caller's promises.
         let p = unsafe { self.0.alloc(layout) };
         if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
         }
         p
     }
@@ -43,6 +46,11 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counted<A> {
 /// Bytes live on the heap (through [`Counted`]).
 pub fn live_bytes() -> usize {
     LIVE.load(Ordering::Relaxed)
+}
+
+/// The most bytes live on the heap at once (through [`Counted`]).
+pub fn peak_bytes() -> usize {
+    PEAK.load(Ordering::Relaxed)
 }
 
 /// Strings and bytes: inline when short, heap objects otherwise.
