@@ -7,9 +7,9 @@
 #                               step: it checks that everything builds and runs, never times)
 #
 # What runs (see bench/):
-# - bench/c/capi_bench.c, compiled once against the reference's headers and linked with no
-#   rpath, run on the reference's libtvm_ffi.so and on ours (LD_LIBRARY_PATH), rounds
-#   alternating which goes first;
+# - bench/c/capi_bench.c and bench/c/structural_bench.c, compiled once against the reference's
+#   headers and linked with no rpath, run on the reference's libtvm_ffi.so and on ours
+#   (LD_LIBRARY_PATH), rounds alternating which goes first;
 # - bench/cpp/native_bench.cc, the reference's C++ API on its own library, against
 #   bench/src/bin/rust_rows.rs for the Rust-level rows, both timed the same way
 #   (bench/c/harness.h and tvmffi_bench::measure) in the same rounds;
@@ -46,15 +46,19 @@ run cargo build --release -q -p tvmffi-std-cdylib -p tvmffi-example-add-one
 run cargo build --release -q -p tvmffi-bench --bins
 run gcc -std=c11 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/capi_bench" \
     bench/c/capi_bench.c -L"$ref_dir" -ltvm_ffi
+run gcc -std=c11 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/structural_bench" \
+    bench/c/structural_bench.c -L"$ref_dir" -ltvm_ffi
 run g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/native_bench" \
     bench/cpp/native_bench.cc -L"$ref_dir" -ltvm_ffi
 run g++ -std=c++17 -O2 -g -shared -fPIC -Wall -Werror -I"$include_dir" -o "$out/libadd_one_c.so" \
     bench/python/add_one_c.cc -L"$ref_dir" -ltvm_ffi -Wl,-rpath,"$ref_dir"
 # The C programs must resolve libtvm_ffi.so through LD_LIBRARY_PATH only.
-if readelf -d "$out/capi_bench" | grep -Eq 'RPATH|RUNPATH'; then
-    echo "capi_bench carries an rpath: it would not choose its library by LD_LIBRARY_PATH"
-    exit 1
-fi
+for program in capi_bench structural_bench; do
+    if readelf -d "$out/$program" | grep -Eq 'RPATH|RUNPATH'; then
+        echo "$program carries an rpath: it would not choose its library by LD_LIBRARY_PATH"
+        exit 1
+    fi
+done
 
 {
     echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores available," \
@@ -70,6 +74,7 @@ mode=()
 if [ "$smoke" = 1 ]; then rounds=1; mode=(--smoke); fi
 capi() { # NAME LIBDIR ROUND
     LD_LIBRARY_PATH="$2" "$out/capi_bench" "${mode[@]}" >"$results/capi-$1-$3.tsv"
+    LD_LIBRARY_PATH="$2" "$out/structural_bench" "${mode[@]}" >>"$results/capi-$1-$3.tsv"
 }
 native() { # ROUND
     LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" "${mode[@]}" >"$results/native-$1.tsv"
@@ -108,7 +113,7 @@ callgrind_total() { # LIBDIR PROGRAM ROW N
 count_row() { # LABEL LIBDIR PROGRAM ROW
     local n1=1000 n2=5000 a b
     case "$4" in
-        array_* | map_*) n1=1 n2=2 ;;
+        array_* | map_* | structural_*) n1=1 n2=2 ;;
         error) n1=10 n2=50 ;;
     esac
     if a="$(callgrind_total "$2" "$3" "$4" "$n1")" && b="$(callgrind_total "$2" "$3" "$4" "$n2")"; then
@@ -124,6 +129,10 @@ if [ "$smoke" = 0 ]; then
             for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/capi_bench" --list); do
                 count_row capi-ref "$ref_dir" "$out/capi_bench" "$row"
                 count_row capi-ours "$our_dir" "$out/capi_bench" "$row"
+            done
+            for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/structural_bench" --list); do
+                count_row capi-ref "$ref_dir" "$out/structural_bench" "$row"
+                count_row capi-ours "$our_dir" "$out/structural_bench" "$row"
             done
             for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" --list); do
                 count_row native "$ref_dir" "$out/native_bench" "$row"

@@ -53,6 +53,30 @@ if [ -n "$added" ]; then
     exit 1
 fi
 
+# The C++ entry points (tvmffi-std's `cxx-api` shim): the functions, vtables and type infos
+# in `tvm::ffi` that the reference exports (`nm -D --defined-only -C` lists them) must be
+# exactly ours. Static locals of inline functions (`_ZZ...`, `_ZGV...`) and libstdc++
+# template instances are not part of the API.
+cxx_exports() {
+    nm -D --defined-only --format=posix "$1" | awk '$1 ~ /^_Z(N|TV|TI|TS)N?3tvm3ffi/ { print $1 }' | sort -u
+}
+reference_cxx="$(cxx_exports "$reference_so")"
+our_cxx="$(cxx_exports "$ours")"
+if [ -z "$our_cxx" ] && ! command -v "${CXX:-c++}" >/dev/null; then
+    skip "no C++ compiler: libtvm_ffi.so was built without the C++ entry points"
+else
+    cxx_absent="$(comm -23 <(echo "$reference_cxx") <(echo "$our_cxx"))"
+    cxx_added="$(comm -13 <(echo "$reference_cxx") <(echo "$our_cxx"))"
+    if [ -n "$cxx_absent" ] || [ -n "$cxx_added" ]; then
+        echo "FAILED: our tvm::ffi C++ exports differ from the reference's:"
+        list - "$(c++filt <<<"$cxx_absent")"
+        list '!' "$(c++filt <<<"$cxx_added")"
+        exit 1
+    fi
+    echo "C++ entry points: the reference's $(count "$reference_cxx") tvm::ffi symbols, all exported:"
+    list + "$(c++filt <<<"$our_cxx")"
+fi
+
 # The stand-in libtvm_ffi.so that Rust hosts load (built by std-tier/build.rs): the same
 # SONAME and the same C API symbols.
 proxy="$(find target/release/build -path '*/tvmffi-std-*/out/libtvm_ffi_proxy.so' -printf '%T@ %p\n' 2>/dev/null | sort -rn | head -1 | cut -d' ' -f2-)"
@@ -118,6 +142,16 @@ echo "backtrace format: the same first two lines as the reference"
 # loaders must agree on what a kernel library is.
 run cc -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$include_dir" -o "$out/libkernels.so" \
     tests/fixtures/c/kernels.c
+
+# A C++ program built against the reference headers calls the C++ entry points: linked with
+# the reference library (which checks the program's expectations) and with ours.
+if [ -n "$our_cxx" ]; then
+    for lib in "$(dirname "$reference_so")" "$(dirname "$ours")"; do
+        run "${CXX:-c++}" -std=c++17 -O1 -Wall -Werror -I"$include_dir" -o "$out/cxx_api" \
+            tests/fixtures/cpp/cxx_api.cc -L"$lib" -ltvm_ffi -Wl,-rpath,"$lib"
+        run "$out/cxx_api" "$out/libkernels.so"
+    done
+fi
 run "$VENV/bin/python" - "$out/libkernels.so" <<'PY'
 import sys
 import tvm_ffi

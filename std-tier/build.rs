@@ -14,6 +14,7 @@ use std::process::Command;
 const C_API: &[&str] = include!("build/c_api_names.rs");
 
 fn main() {
+    cxx_api::build();
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/c_api_names.rs");
     println!("cargo:rustc-check-cfg=cfg(tvmffi_host_proxy)");
@@ -101,4 +102,94 @@ fn table() -> String {
     }
     s.push_str("]\n");
     s
+}
+
+/// The C++ entry points (feature `cxx-api`; see `src/cxx_api.rs`): the shim in `cxx/`
+/// compiled with the system's C++ compiler into a static library that is linked whole, so
+/// the `cdylib` exports its symbols. No compiler (or no archiver) is a warning, not an
+/// error: the library then lacks only these symbols.
+mod cxx_api {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    const SOURCES: &[&str] = &["cxx/cxx_api.cc", "cxx/module.cc"];
+
+    pub fn build() {
+        println!("cargo:rustc-check-cfg=cfg(tvmffi_cxx_api)");
+        println!("cargo:rerun-if-changed=cxx");
+        println!("cargo:rerun-if-env-changed=CXX");
+        println!(
+            "cargo:rerun-if-env-changed=CXX_{}",
+            std::env::var("TARGET").unwrap_or_default().replace('-', "_")
+        );
+        if std::env::var_os("CARGO_FEATURE_CXX_API").is_none() {
+            return;
+        }
+        let env = |k: &str| std::env::var(k).unwrap_or_default();
+        let (family, os) = (env("CARGO_CFG_TARGET_FAMILY"), env("CARGO_CFG_TARGET_OS"));
+        if family != "unix" {
+            println!(
+                "cargo:warning=the C++ entry points (feature cxx-api) are built on Unix targets only"
+            );
+            return;
+        }
+        let target = env("TARGET");
+        let cxx = std::env::var(format!("CXX_{}", target.replace('-', "_")))
+            .or_else(|_| std::env::var("CXX"))
+            .ok();
+        // The system's `c++` builds for the host only: cross builds need a compiler named.
+        let cxx = match cxx {
+            Some(cxx) => cxx,
+            None if target == env("HOST") => "c++".into(),
+            None => {
+                println!(
+                    "cargo:warning=cross build without CXX_{}: the C++ entry points are left out",
+                    target.replace('-', "_")
+                );
+                return;
+            }
+        };
+        let out = PathBuf::from(env("OUT_DIR"));
+        let mut objects = Vec::new();
+        for source in SOURCES {
+            let object = out.join(source.replace(['/', '.'], "_")).with_extension("o");
+            let status = Command::new(&cxx)
+                .args(["-std=c++17", "-O2", "-fPIC", "-Wall", "-Wextra"])
+                .args(["-fvisibility=hidden", "-fvisibility-inlines-hidden"])
+                .args(["-c", source, "-o"])
+                .arg(&object)
+                .status();
+            match status {
+                Ok(s) if s.success() => objects.push(object),
+                Ok(s) => panic!("compiling {source} with `{cxx}` failed: {s}"),
+                Err(e) => {
+                    println!(
+                        "cargo:warning=no C++ compiler (`{cxx}`: {e}): libtvm_ffi.so is built \
+                         without the C++ entry points (tvm::ffi::json::Parse, ...)"
+                    );
+                    return;
+                }
+            }
+        }
+        let ar = std::env::var("AR").unwrap_or_else(|_| "ar".into());
+        let archive = out.join("libtvmffi_cxx_api.a");
+        let _ = std::fs::remove_file(&archive);
+        match Command::new(&ar).arg("crs").arg(&archive).args(&objects).status() {
+            Ok(s) if s.success() => {}
+            Ok(s) => panic!("archiving the C++ entry points with `{ar}` failed: {s}"),
+            Err(e) => {
+                println!(
+                    "cargo:warning=no archiver (`{ar}`: {e}): the C++ entry points are left out"
+                );
+                return;
+            }
+        }
+        println!("cargo:rustc-link-search=native={}", out.display());
+        println!("cargo:rustc-link-lib=static:+whole-archive=tvmffi_cxx_api");
+        // The shim throws C++ exceptions: it needs the C++ runtime.
+        let runtime =
+            if matches!(os.as_str(), "macos" | "ios" | "freebsd") { "c++" } else { "stdc++" };
+        println!("cargo:rustc-link-lib=dylib={runtime}");
+        println!("cargo:rustc-cfg=tvmffi_cxx_api");
+    }
 }

@@ -16,9 +16,15 @@
 //! - [`error`]: the FFI error object ([`Error`]), raised and fetched through the runtime.
 //! - [`function`]: function objects ([`Function`]) from Rust closures, typed or packed, and
 //!   calls to any function object; global functions; type schemas and library exports.
+//! - [`json`]: JSON text to and from values, as the reference's `ffi.json.Parse` and
+//!   `ffi.json.Stringify`.
+//! - [`serialization`]: the JSON graph of any value, as the reference's `ffi.ToJSONGraph`
+//!   and `ffi.FromJSONGraph` write and read it.
 //! - [`typed`]: typed views, `Array<T>`, `List<T>`, `Optional<T>`, and [`match_any!`](crate::match_any).
 //! - [`object_type`](mod@object_type): object types defined in Rust, with their runtime type
 //!   index, and opaque objects.
+//! - [`structural`]: structural equality, hashing, access paths, and structural visits and
+//!   mutations of any value (`ffi.StructuralEqual`, `ffi.StructuralHash`, ...).
 //! - [`dataclass`]: generic algorithms over reflected objects: repr, deep copy, recursive
 //!   comparison and hashing, the generated `__ffi_init__`, enum types.
 //! - [`runtime`]: the runtime's state as reusable types and, with the `runtime` feature,
@@ -46,12 +52,15 @@ pub mod dataclass;
 pub mod error;
 pub mod function;
 pub mod heap;
+pub mod json;
 pub mod map;
 pub mod object_type;
 pub mod runtime;
 pub mod seq;
+pub mod serialization;
 pub mod shape;
 pub mod string;
+pub mod structural;
 pub mod tensor;
 pub mod typed;
 
@@ -75,4 +84,9 @@ pub const LAYOUTS: &[&[tvmffi_core::CLayout]] = &[
     tensor::LAYOUTS,
     error::LAYOUTS,
     function::LAYOUTS,
+    structural::path::LAYOUTS,
+    structural::key::LAYOUTS,
+    structural::context::LAYOUTS,
+    structural::visit::LAYOUTS,
+    structural::mutate::LAYOUTS,
 ];

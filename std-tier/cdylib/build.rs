@@ -9,4 +9,24 @@ fn main() {
     if !matches!(os.as_str(), "macos" | "ios" | "windows") && env != "msvc" {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libtvm_ffi.so");
     }
+    export_cxx_api(&os, &env);
+}
+
+/// Export the C++ entry points of tvmffi-std's `cxx-api` shim (functions in `tvm::ffi`,
+/// and the vtables and type infos of its exported classes). Rust exports only its own
+/// symbols from a `cdylib`; a second version script adds these (only symbols the shim made
+/// visible match: its helpers are hidden). Without the shim nothing matches.
+fn export_cxx_api(os: &str, env: &str) {
+    const PATTERNS: [&str; 4] = ["_ZN3tvm3ffi", "_ZTVN3tvm3ffi", "_ZTIN3tvm3ffi", "_ZTSN3tvm3ffi"];
+    if matches!(os, "macos" | "ios") {
+        for p in PATTERNS {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-exported_symbol,_{p}*");
+        }
+    } else if os != "windows" && env != "msvc" {
+        let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+        let script = out.join("cxx_api_exports.map");
+        let globs: String = PATTERNS.iter().map(|p| format!(" {p}*;")).collect();
+        std::fs::write(&script, format!("{{ global:{globs} }};\n")).expect("write the export list");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", script.display());
+    }
 }

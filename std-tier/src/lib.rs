@@ -34,6 +34,8 @@ extern crate std;
 
 pub mod backtrace;
 pub mod boundary;
+#[cfg(tvmffi_cxx_api)]
+mod cxx_api;
 pub mod module;
 #[cfg(feature = "runtime")]
 pub mod runtime;

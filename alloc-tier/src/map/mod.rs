@@ -38,6 +38,7 @@ pub(crate) mod hash;
 mod immutable;
 mod iter;
 mod layout;
+mod positional;
 mod small;
 mod storage;
 mod table;
@@ -46,6 +47,7 @@ pub use dict::{Dict, DictCell, DictObj};
 pub use immutable::{Map, MapCell, MapObj};
 pub use iter::{DictIter, MapIntoIter, MapIter};
 pub use layout::LAYOUTS;
+pub(crate) use positional::{raw_values, set_values_if_unique};
 
 /// Why a map operation failed.
 #[derive(Clone, Debug)]

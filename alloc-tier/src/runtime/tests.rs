@@ -71,6 +71,22 @@ fn hashes_follow_keys_and_tables_are_independent() {
     assert_eq!(info(&a, ia).type_key_hash, info(&b, ib).type_key_hash);
     let other = a.get_or_alloc_index(b"t.Other", -1, 1, 0, true, 64).unwrap();
     assert_ne!(info(&a, ia).type_key_hash, info(&a, other).type_key_hash);
+    // libstdc++'s `std::hash<std::string_view>`, as the reference's wheel stores it (the
+    // values were printed by a C++ program built with g++).
+    #[cfg(target_pointer_width = "64")]
+    {
+        let array = a.key_to_index(b"ffi.Array").unwrap();
+        assert_eq!(info(&a, array).type_key_hash, 0x8113_00c1_0428_4401);
+        let derived = a.get_or_alloc_index(b"testing.TestObjectDerived", -1, 1, 0, true, 64);
+        assert_eq!(info(&a, derived.unwrap()).type_key_hash, 0xb096_4a10_8466_f9a3);
+    }
+    #[cfg(target_pointer_width = "32")]
+    {
+        let array = a.key_to_index(b"ffi.Array").unwrap();
+        assert_eq!(info(&a, array).type_key_hash, 0x06d8_870c);
+        let derived = a.get_or_alloc_index(b"testing.TestObjectDerived", -1, 1, 0, true, 64);
+        assert_eq!(info(&a, derived.unwrap()).type_key_hash, 0x2def_6685);
+    }
 }
 
 #[test]

@@ -62,12 +62,66 @@ impl Entry {
     }
 }
 
-/// FNV-1a, 64-bit: the `type_key_hash` of every entry. (The reference stores its C++
-/// standard library's string hash, which differs between implementations; only equality of
-/// hashes of equal keys matters to its readers.)
+/// The `type_key_hash` of every entry: what the reference stores there, its C++ standard
+/// library's `std::hash<std::string_view>` of the key, as libstdc++ (the toolchain of the
+/// reference's Linux wheels) computes it: `_Hash_bytes(key, len, 0xc70f6907)`, MurmurHash64A
+/// on 64-bit targets and MurmurHash2 on 32-bit ones. Structural hashes mix it in, so the
+/// reference's and ours agree bit for bit.
 fn key_hash(key: &[u8]) -> u64 {
-    key.iter()
-        .fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    #[cfg(target_pointer_width = "64")]
+    {
+        murmur_64a(key, 0xc70f_6907)
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        u64::from(murmur2_32(key, 0xc70f_6907))
+    }
+}
+
+/// libstdc++'s 64-bit `_Hash_bytes`: MurmurHash64A over little-endian 8-byte words, the
+/// trailing bytes folded as one word.
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
+fn murmur_64a(key: &[u8], seed: u64) -> u64 {
+    const MUL: u64 = (0xc6a4_a793 << 32) + 0x5bd1_e995;
+    let shift_mix = |v: u64| v ^ (v >> 47);
+    let mut hash = seed ^ (key.len() as u64).wrapping_mul(MUL);
+    let mut words = key.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let data = shift_mix(u64::from_le_bytes(w).wrapping_mul(MUL)).wrapping_mul(MUL);
+        hash = (hash ^ data).wrapping_mul(MUL);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        // The trailing bytes, first byte lowest: `load_bytes` in libstdc++.
+        let data = rest.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        hash = (hash ^ data).wrapping_mul(MUL);
+    }
+    shift_mix(shift_mix(hash).wrapping_mul(MUL))
+}
+
+/// libstdc++'s 32-bit `_Hash_bytes`: MurmurHash2.
+#[cfg_attr(target_pointer_width = "64", allow(dead_code))]
+fn murmur2_32(key: &[u8], seed: u32) -> u32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut hash = seed ^ (key.len() as u32);
+    let mut words = key.chunks_exact(4);
+    for word in &mut words {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(word);
+        let mut k = u32::from_le_bytes(w).wrapping_mul(M);
+        k ^= k >> 24;
+        hash = hash.wrapping_mul(M) ^ k.wrapping_mul(M);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let data = rest.iter().rev().fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
+        hash = (hash ^ data).wrapping_mul(M);
+    }
+    hash ^= hash >> 13;
+    hash = hash.wrapping_mul(M);
+    hash ^ (hash >> 15)
 }
 
 /// A byte array over `bytes` (null for empty input, as the reference copies strings).

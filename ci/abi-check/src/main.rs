@@ -103,6 +103,15 @@ fn cpp_main() {
     println!("#define private public\n#define protected public");
     println!("#include <tvm/ffi/tvm_ffi.h>");
     println!("#include <tvm/ffi/big_int.h>");
+    for header in [
+        "reflection/access_path.h",
+        "extra/structural_key.h",
+        "extra/visit_error_context.h",
+        "extra/structural_visit.h",
+        "extra/structural_mutate.h",
+    ] {
+        println!("#include <tvm/ffi/{header}>");
+    }
     println!("#undef private\n#undef protected");
     println!("#pragma GCC diagnostic ignored \"-Winvalid-offsetof\"");
     println!();

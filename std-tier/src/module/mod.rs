@@ -63,7 +63,7 @@ use tvmffi_core::{
 
 pub use error::{LoadError, LoadErrorKind};
 pub use library::LoadOptions;
-pub use system_lib::{register_context_symbol, register_system_symbol};
+pub use system_lib::{context_symbols, register_context_symbol, register_system_symbol};
 
 use library::Library;
 

@@ -73,6 +73,12 @@ pub fn register_context_symbol(name: &str, address: *mut c_void) {
     lock(&CONTEXT_SYMBOLS).push((name.into(), Address(address)));
 }
 
+/// The registered context symbols, in registration order (the reference's
+/// `Module::VisitContextSymbols` visits them so).
+pub fn context_symbols() -> Vec<(String, *mut c_void)> {
+    lock(&CONTEXT_SYMBOLS).iter().map(|(name, address)| (name.clone(), address.0)).collect()
+}
+
 /// Write every registered context symbol into `lib`'s variable of that name, in
 /// registration order (so a later registration of a name wins).
 pub(crate) fn init_context_symbols(lib: &super::library::Library) {

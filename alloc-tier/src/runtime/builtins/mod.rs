@@ -8,7 +8,10 @@
 //! | [`objects`] | `src/ffi/object.cc`: type keys, the sentinel objects, `__ffi_convert__` |
 //! | [`containers`] | `src/ffi/container.cc`, `src/ffi/tensor.cc`: arrays, lists, shapes |
 //! | [`maps`] | `src/ffi/container.cc`: maps, dicts, big-integer keys |
+//! | [`structural`] | `src/ffi/extra/structural_{equal,hash}.cc`, `reflection_extra.cc`: equality, hashing, keys, access paths |
+//! | [`structural_visit`] | `src/ffi/extra/structural_{visit,mutate}.cc`, `visit_error_context.cc` |
 //! | [`dataclass`] | `src/ffi/extra/dataclass.cc`, `ffi.MakeObjectFromPackedArgs`, the enum types of `src/ffi/object.cc` |
+//! | [`serialization`] | `src/ffi/extra/json_*.cc`, `serialization.cc`: JSON, the JSON graph |
 //!
 //! A runtime adds its own through [`Runtime::register_builtins`] (the std tier: modules).
 //!
@@ -21,6 +24,9 @@ mod dataclass;
 mod functions;
 mod maps;
 mod objects;
+mod serialization;
+mod structural;
+mod structural_visit;
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -52,7 +58,12 @@ pub(crate) fn ensure<R: Runtime>() {
             objects::register(&mut b);
             containers::register(&mut b);
             maps::register(&mut b);
+            // The reference's order of dynamic type indices: the enum types (128-131), then
+            // the structural types (132-137).
             dataclass::register(&mut b);
+            structural::register(&mut b);
+            structural_visit::register(&mut b);
+            serialization::register(&mut b);
             R::register_builtins(&mut b);
         });
     });
