@@ -324,6 +324,28 @@ fn streams_are_kept_per_device() {
     }
 }
 
+/// Found by the `c_api` fuzz target: the stream table was indexed by device type and id,
+/// so the largest ids asked for a table of gigabytes and the allocation aborted the process.
+#[test]
+fn streams_of_the_largest_device_ids_are_kept_without_a_table_that_size() {
+    let _s = serial();
+    let s1 = ptr::without_provenance_mut::<c_void>(0x300);
+    let s2 = ptr::without_provenance_mut::<c_void>(0x400);
+    let mut old = ptr::without_provenance_mut::<c_void>(1);
+    // SAFETY: valid out slots.
+    unsafe {
+        assert_eq!(api::TVMFFIEnvSetStream(i32::MAX, i32::MAX, s1, &mut old), 0);
+        assert!(old.is_null());
+        assert_eq!(api::TVMFFIEnvSetStream(i32::MAX, 0, s2, ptr::null_mut()), 0);
+        assert_eq!(api::TVMFFIEnvGetStream(i32::MAX, i32::MAX), s1);
+        assert_eq!(api::TVMFFIEnvGetStream(i32::MAX, 0), s2);
+        assert!(api::TVMFFIEnvGetStream(0, i32::MAX).is_null());
+        assert_eq!(api::TVMFFIEnvSetStream(i32::MAX, i32::MAX, ptr::null_mut(), &mut old), 0);
+        assert_eq!(old, s1);
+        assert_eq!(api::TVMFFIEnvSetStream(i32::MAX, 0, ptr::null_mut(), ptr::null_mut()), 0);
+    }
+}
+
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 
 /// A CPU allocator for `TVMFFIEnvTensorAlloc`: compact float data of the prototype's shape.

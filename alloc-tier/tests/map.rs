@@ -7,6 +7,8 @@ extern crate alloc;
 
 #[path = "map/differential.rs"]
 mod differential;
+#[path = "map/model.rs"]
+mod model;
 
 use tvmffi_alloc::map::{Dict, Key, Map, MapError, MapObj};
 use tvmffi_alloc::{Bytes, String as FfiString};

@@ -327,6 +327,34 @@ fn type_attributes_form_columns() {
     }
 }
 
+/// Found by the `c_api` fuzz target: a registration that grew the column and then failed
+/// (here on an r-value reference already moved from) left the C column pointing at the
+/// vector's old, freed buffer.
+#[test]
+fn a_failed_attribute_registration_leaves_the_column_readable() {
+    let _s = serial();
+    let name = ba(b"test.rt.attr_after_failure");
+    let v = Any::from(9i64);
+    let mut moved: *mut tvmffi_core::sys::TVMFFIObject = ptr::null_mut();
+    let mut rvalue = TVMFFIAny::NONE;
+    rvalue.type_index = TypeIndex::OBJECT_RVALUE_REF.0;
+    rvalue.value.v_ptr = (&raw mut moved).cast();
+    // SAFETY: valid arguments; the r-value reference points at a writable, empty slot.
+    unsafe {
+        assert_eq!(api::TVMFFITypeRegisterAttr(1, &name, v.as_raw()), 0);
+        for index in [TypeIndex::OBJECT.0, TypeIndex::DICT.0] {
+            assert_eq!(api::TVMFFITypeRegisterAttr(index, &name, &rvalue), -1);
+            assert_eq!(raised().kind(), "TypeError");
+            let col = &*api::TVMFFIGetTypeAttrColumn(&name);
+            // The column describes the grown vector: every value is readable.
+            assert_eq!(col.size, index + 1);
+            let data = core::slice::from_raw_parts(col.data, col.size as usize);
+            assert_eq!(AnyView::from_raw(data[1]).get::<i64>().unwrap(), 9);
+            assert!(data[2..].iter().all(|a| AnyView::from_raw(*a).is_none()));
+        }
+    }
+}
+
 #[test]
 fn any_view_to_owned() {
     let _s = serial();

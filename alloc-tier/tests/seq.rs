@@ -332,6 +332,24 @@ fn list_grows_and_shrinks_like_the_reference() {
     assert_eq!(l.reserve(usize::MAX / 2).unwrap_err(), SeqError::CapacityOverflow);
 }
 
+/// Found by the `c_api` fuzz target (`ffi.ListReserve(l, 1_700_000_000)`): a capacity the
+/// allocator cannot provide aborted the process; it is an error, as the reference's
+/// `bad_alloc` is.
+#[test]
+#[cfg_attr(miri, ignore = "Miri stops at an allocation this size instead of failing it")]
+fn reserving_more_than_memory_is_an_error_not_an_abort() {
+    let l = List::from_vec(vec![Any::from(1i64)]);
+    let huge = 1usize << 58; // 2^62 bytes: within `isize`, beyond any address space
+    assert_eq!(l.reserve(huge).unwrap_err(), SeqError::OutOfMemory { capacity: huge + 1 });
+    assert_eq!(List::with_capacity(huge).unwrap_err(), SeqError::OutOfMemory { capacity: huge });
+    let e = tvmffi_alloc::Error::from(SeqError::OutOfMemory { capacity: huge });
+    assert_eq!(e.kind(), "MemoryError");
+    assert_eq!(e.message(), format!("cannot allocate room for {huge} elements"));
+    // The list is untouched and still grows.
+    l.push(2i64);
+    assert_eq!(ints(&l), vec![1, 2]);
+}
+
 #[test]
 fn list_elements_are_released_exactly_once() {
     static_function!(F);

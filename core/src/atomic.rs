@@ -10,7 +10,10 @@
 //! C code that updates the same headers must use the same kind of atomics: a portable
 //! (lock-based) counter is compatible only with code that goes through this crate.
 
+// Under `cfg(loom)` the system library takes loom's atomics instead (see `system_lib.rs`).
+#[cfg_attr(loom, allow(unused_imports))]
 #[cfg(all(target_has_atomic = "64", not(feature = "portable-atomic")))]
 pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+#[cfg_attr(loom, allow(unused_imports))]
 #[cfg(any(not(target_has_atomic = "64"), feature = "portable-atomic"))]
 pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};

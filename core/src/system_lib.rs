@@ -12,15 +12,19 @@
 //! firmware provides it, see the crate's notes on atomics): a registrant claims the next entry,
 //! writes it, then publishes it with a release store; readers see only published entries.
 
-use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::fmt;
 use core::mem::MaybeUninit;
 
+// Under `cfg(loom)` (the model in `tests/loom_system_lib.rs`) the registry's atomics and
+// cells are loom's, which explore every interleaving; the algorithm is the same code.
+#[cfg(not(loom))]
 use crate::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::call::{CallError, call_raw};
 use crate::sys::TVMFFISafeCallType;
 use crate::{Any, AnyView};
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// One registered function: a name and a `safe_call` entry point that takes a null handle.
 ///
@@ -89,14 +93,20 @@ impl fmt::Display for RegistryFull {
 impl core::error::Error for RegistryFull {}
 
 struct Entry {
-    function: UnsafeCell<MaybeUninit<SystemFunction>>,
+    function: Slot,
     /// Set (Release) once `function` is written; never cleared.
     published: AtomicBool,
 }
 
 impl Entry {
+    #[cfg(not(loom))]
     const fn empty() -> Self {
-        Self { function: UnsafeCell::new(MaybeUninit::uninit()), published: AtomicBool::new(false) }
+        Self { function: Slot::empty(), published: AtomicBool::new(false) }
+    }
+
+    #[cfg(loom)]
+    fn empty() -> Self {
+        Self { function: Slot::empty(), published: AtomicBool::new(false) }
     }
 
     fn get(&self) -> Option<SystemFunction> {
@@ -105,7 +115,52 @@ impl Entry {
         }
         // SAFETY: published, so the one write happened before the Release store our Acquire
         // load saw, and the entry is never written again.
-        Some(unsafe { (*self.function.get()).assume_init() })
+        Some(unsafe { self.function.read() })
+    }
+}
+
+/// An entry's function, written once before it is published.
+#[cfg(not(loom))]
+struct Slot(core::cell::UnsafeCell<MaybeUninit<SystemFunction>>);
+/// Loom's cell, which checks that the write happens before every read.
+#[cfg(loom)]
+struct Slot(loom::cell::UnsafeCell<MaybeUninit<SystemFunction>>);
+
+impl Slot {
+    #[cfg(not(loom))]
+    const fn empty() -> Self {
+        Self(core::cell::UnsafeCell::new(MaybeUninit::uninit()))
+    }
+
+    #[cfg(loom)]
+    fn empty() -> Self {
+        Self(loom::cell::UnsafeCell::new(MaybeUninit::uninit()))
+    }
+
+    /// # Safety
+    ///
+    /// No one else reads or writes the slot during the call.
+    unsafe fn write(&self, f: SystemFunction) {
+        #[cfg(not(loom))]
+        // SAFETY: exclusive (caller).
+        unsafe {
+            self.0.get().write(MaybeUninit::new(f))
+        };
+        #[cfg(loom)]
+        // SAFETY: exclusive (caller).
+        self.0.with_mut(|p| unsafe { p.write(MaybeUninit::new(f)) });
+    }
+
+    /// # Safety
+    ///
+    /// The slot was written, and that write happened before this call.
+    unsafe fn read(&self) -> SystemFunction {
+        #[cfg(not(loom))]
+        // SAFETY: initialised and not written concurrently (caller).
+        return unsafe { (*self.0.get()).assume_init() };
+        #[cfg(loom)]
+        // SAFETY: initialised and not written concurrently (caller).
+        return self.0.with(|p| unsafe { (*p).assume_init() });
     }
 }
 
@@ -149,8 +204,15 @@ unsafe impl<const N: usize> Sync for SystemLib<N> {}
 
 impl<const N: usize> SystemLib<N> {
     /// An empty registry; `const`, so it can initialise a `static`.
+    #[cfg(not(loom))]
     pub const fn new() -> Self {
         Self { claimed: AtomicUsize::new(0), entries: [const { Entry::empty() }; N] }
+    }
+
+    /// An empty registry (loom's atomics cannot be made in `const`).
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Self { claimed: AtomicUsize::new(0), entries: core::array::from_fn(|_| Entry::empty()) }
     }
 
     /// The number of entries.
@@ -193,7 +255,7 @@ impl<const N: usize> SystemLib<N> {
         let entry = self.entries.get(index).ok_or(full)?;
         // SAFETY: the CAS gave us `index` alone, and nobody reads the entry before it is
         // published below.
-        unsafe { entry.function.get().write(MaybeUninit::new(SystemFunction { name, safe_call })) };
+        unsafe { entry.function.write(SystemFunction { name, safe_call }) };
         entry.published.store(true, Ordering::Release);
         Ok(())
     }
@@ -243,7 +305,8 @@ impl<const N: usize> fmt::Debug for DebugNames<'_, N> {
     }
 }
 
-#[cfg(test)]
+// Not under loom: its `SystemLib::new` is not `const`, and these tests use statics.
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::call::{args_from_raw, write_result};

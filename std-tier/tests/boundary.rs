@@ -1,6 +1,8 @@
 //! The panic boundary seen from C: exports that panic, error, or succeed; deleters that
 //! panic; and unwinds that escape (the process must abort, never unwind into C).
 
+extern crate alloc;
+
 mod common;
 
 use core::ffi::{c_int, c_void};
@@ -132,4 +134,115 @@ fn escaping_unwind_child() {
 fn an_unwind_escaping_the_boundary_aborts() {
     let out = common::run_child("escaping_unwind_child", &[]);
     assert_aborted(&out, "a panic escaped the panic boundary");
+}
+
+// --- Rust callbacks, object deleters, and errors per thread --------------------------------
+
+/// Call `f` through the C API, as C or Python code calls a function object.
+fn call_via_c_api(f: &tvmffi_alloc::Function, args: &[AnyView<'_>]) -> Result<Any, Error> {
+    let mut raw: Vec<TVMFFIAny> = args.iter().map(|a| *a.as_raw()).collect();
+    let mut result = TVMFFIAny::NONE;
+    // SAFETY: a live function object, valid argument views, a writable result slot.
+    let rc = unsafe {
+        tvmffi_core::sys::api::TVMFFIFunctionCall(
+            f.as_object().as_raw().cast(),
+            raw.as_mut_ptr(),
+            raw.len() as i32,
+            &mut result,
+        )
+    };
+    if rc == 0 {
+        // SAFETY: success wrote an owned value.
+        Ok(unsafe { Any::from_raw(result) })
+    } else {
+        assert_eq!(rc, -1);
+        Err(Error::take_raised().expect("a failed call raised an error"))
+    }
+}
+
+#[test]
+fn a_panicking_rust_callback_is_an_error_to_its_caller() {
+    let f = tvmffi_alloc::Function::from_packed_with::<tvmffi_std::CatchPanic, _>(
+        |args: &[AnyView<'_>]| {
+            let n: i64 = args[0].get()?;
+            assert!(n >= 0, "callback exploded on {n}");
+            Ok(Any::from(n * 2))
+        },
+    );
+    // Through the C API, as C++ and Python call it, and from Rust.
+    let e = call_via_c_api(&f, &[AnyView::from(-3i64)]).unwrap_err();
+    assert_eq!(e.kind(), "RuntimeError");
+    assert!(
+        e.message().starts_with("panic in Rust code: callback exploded on -3"),
+        "{}",
+        e.message()
+    );
+    let e = f.call(&[AnyView::from(-4i64)]).unwrap_err();
+    assert!(e.message().contains("callback exploded on -4"), "{}", e.message());
+    // Registered as a global and found by name, it behaves the same.
+    tvmffi_alloc::Function::register_global("test.boundary.callback", &f, true).unwrap();
+    let g = tvmffi_alloc::Function::get_global("test.boundary.callback").unwrap();
+    assert!(call_via_c_api(&g, &[AnyView::from(-1i64)]).is_err());
+    // The function, and the boundary, keep working.
+    assert_eq!(call_via_c_api(&g, &[AnyView::from(21i64)]).unwrap().get::<i64>().unwrap(), 42);
+    assert!(Error::take_raised().is_none());
+}
+
+/// Captured state whose destructor panics.
+struct PanicsWhenDropped;
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("captured state exploded");
+    }
+}
+
+#[test]
+fn panicking_object_deleter_child() {
+    if common::is_child("panicking_object_deleter_child") {
+        let state = PanicsWhenDropped;
+        let f = tvmffi_alloc::Function::from_packed_with::<tvmffi_std::CatchPanic, _>(
+            move |_: &[AnyView<'_>]| {
+                let _ = &state;
+                Ok(Any::none())
+            },
+        );
+        // The last reference runs the object's deleter, an `extern "C"` function.
+        drop(f);
+        unreachable!("a panic in an object's deleter returned");
+    }
+}
+
+/// The documented policy for a panic in an object's destructor (README, "Reliability"):
+/// the deleter is called by C and has no way to report an error, so the panic's message
+/// is printed and the process aborts, never unwinding into C.
+#[test]
+#[cfg(all(unix, not(miri)))] // a child process
+fn a_panic_in_an_objects_destructor_aborts_with_its_message() {
+    let out = common::run_child("panicking_object_deleter_child", &[]);
+    assert_aborted(&out, "captured state exploded");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("panic in a function that cannot unwind"), "stderr: {stderr}");
+}
+
+#[test]
+fn errors_raised_on_one_thread_are_never_seen_by_another() {
+    use std::sync::Barrier;
+    let barrier = alloc::sync::Arc::new(Barrier::new(2));
+    let b = barrier.clone();
+    let other = std::thread::spawn(move || {
+        Error::value_error("raised on the other thread").raise();
+        b.wait(); // raised, not yet taken
+        b.wait(); // the main thread looked
+        let e = Error::take_raised().expect("its own error is still there");
+        assert_eq!(e.message(), "raised on the other thread");
+    });
+    Error::take_raised(); // nothing of ours
+    barrier.wait();
+    assert!(Error::take_raised().is_none(), "another thread's error was seen here");
+    // A failing call here raises into this thread's slot only.
+    assert!(divide_via_c(1, 0).is_err());
+    barrier.wait();
+    other.join().unwrap();
+    let e = Error::take_raised().expect("this thread's own error");
+    assert_eq!(e.kind(), "ZeroDivisionError");
 }

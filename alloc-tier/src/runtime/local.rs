@@ -41,9 +41,10 @@ impl LocalState {
     /// The current stream of a device (`TVMFFIEnvGetStream`): null unless one was set.
     pub fn stream(&self, device_type: i32, device_id: i32) -> TVMFFIStreamHandle {
         let env = self.env.lock();
-        slot_index(device_type, device_id)
-            .and_then(|(t, d)| env.streams.get(t)?.get(d).copied())
-            .map_or(core::ptr::null_mut(), |s| s.0)
+        env.streams
+            .iter()
+            .find(|s| (s.device_type, s.device_id) == (device_type, device_id))
+            .map_or(core::ptr::null_mut(), |s| s.stream)
     }
 
     /// Set the current stream of a device (`TVMFFIEnvSetStream`), returning the one it
@@ -54,17 +55,18 @@ impl LocalState {
         device_id: i32,
         stream: TVMFFIStreamHandle,
     ) -> Option<TVMFFIStreamHandle> {
-        let (t, d) = slot_index(device_type, device_id)?;
+        if device_type < 0 || device_id < 0 {
+            return None;
+        }
         let mut env = self.env.lock();
-        if env.streams.len() <= t {
-            env.streams.resize_with(t.checked_add(1)?, Vec::new);
+        let key = (device_type, device_id);
+        match env.streams.iter_mut().find(|s| (s.device_type, s.device_id) == key) {
+            Some(s) => Some(core::mem::replace(&mut s.stream, stream)),
+            None => {
+                env.streams.push(Stream { device_type, device_id, stream });
+                Some(core::ptr::null_mut())
+            }
         }
-        let row = env.streams.get_mut(t)?;
-        if row.len() <= d {
-            row.resize(d.checked_add(1)?, Stream(core::ptr::null_mut()));
-        }
-        let cell = row.get_mut(d)?;
-        Some(core::mem::replace(cell, Stream(stream)).0)
     }
 
     /// This thread's tensor allocator, if one was set on it.
@@ -97,23 +99,26 @@ impl LocalState {
     }
 }
 
-/// Indices into the stream table; the reference indexes its vectors without a check, so a
-/// negative value is refused here.
-fn slot_index(device_type: i32, device_id: i32) -> Option<(usize, usize)> {
-    Some((usize::try_from(device_type).ok()?, usize::try_from(device_id).ok()?))
-}
-
 /// The environment part of the state.
 #[derive(Debug, Default)]
 struct Env {
-    /// `streams[device_type][device_id]`.
-    streams: Vec<Vec<Stream>>,
+    /// The streams set so far, one per device. A list, not a table indexed by device type
+    /// and id as in the reference: those are the caller's integers, and a table sized by
+    /// them (`TVMFFIEnvSetStream(i32::MAX, i32::MAX, ...)`) would need gigabytes. A
+    /// thread uses a handful of devices, so the scan is as fast as an index. Negative
+    /// values, which the reference indexes without a check, are refused.
+    streams: Vec<Stream>,
     allocator: DLPackManagedTensorAllocator,
 }
 
-/// A stream handle: an opaque token this crate stores and hands back, never dereferences.
+/// A device's stream handle: an opaque token this crate stores and hands back, never
+/// dereferences.
 #[derive(Debug, Clone, Copy)]
-struct Stream(TVMFFIStreamHandle);
+struct Stream {
+    device_type: i32,
+    device_id: i32,
+    stream: TVMFFIStreamHandle,
+}
 
 // SAFETY: the handle is only stored and returned, never used here.
 unsafe impl Send for Stream {}

@@ -219,6 +219,12 @@ impl TypeTable {
                     .try_reserve(slot.saturating_add(1).saturating_sub(values.len()))
                     .map_err(|_| out_of_memory())?;
                 values.resize_with(slot.saturating_add(1), Any::none);
+                // The vector may have moved: C must see it before anything below can fail
+                // and return, or it would read the freed buffer.
+                let raw = c.column.get();
+                (*raw).data = values.as_ptr().cast::<TVMFFIAny>();
+                (*raw).size = i32::try_from(values.len()).unwrap_or(i32::MAX);
+                (*raw).begin_index = 0;
             }
             let Some(cell) = values.get_mut(slot) else { return Err(missing(type_index)) };
             if !cell.is_none() {
@@ -230,10 +236,6 @@ impl TypeTable {
             }
             // Converted only now, so a refused registration drops nothing under the lock.
             *cell = value.to_owned()?;
-            let raw = c.column.get();
-            (*raw).data = values.as_ptr().cast::<TVMFFIAny>();
-            (*raw).size = i32::try_from(values.len()).unwrap_or(i32::MAX);
-            (*raw).begin_index = 0;
         }
         Ok(())
     }

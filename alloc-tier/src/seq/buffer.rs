@@ -30,7 +30,9 @@ pub(super) const MAX_CAPACITY: usize = isize::MAX as usize / ELEM;
 /// A buffer of `capacity` uninitialised elements, freed by [`DELETER`]; null for capacity 0,
 /// as the reference's `ListObj::Empty(0)` leaves it.
 ///
-/// Aborts through `handle_alloc_error` when the allocator fails, like `Vec`.
+/// When the allocator fails, [`SeqError::OutOfMemory`]: a capacity a caller asked for
+/// (`ffi.ListReserve(l, 10**12)`) is refused with an error, as the reference's `bad_alloc`
+/// is. Growth that cannot report errors (`push`) aborts through [`alloc_failed`], as `Vec`'s.
 pub(super) fn alloc(capacity: usize) -> Result<*mut Any, SeqError> {
     if capacity > MAX_CAPACITY {
         return Err(SeqError::CapacityOverflow);
@@ -40,9 +42,16 @@ pub(super) fn alloc(capacity: usize) -> Result<*mut Any, SeqError> {
     }
     let ptr = heap::alloc(capacity * ELEM);
     if ptr.is_null() {
-        alloc::alloc::handle_alloc_error(heap::layout(capacity * ELEM));
+        return Err(SeqError::OutOfMemory { capacity });
     }
     Ok(ptr.cast())
+}
+
+/// Abort for a buffer of `capacity` elements the allocator could not provide, as `Vec`
+/// does (`handle_alloc_error`).
+#[cold]
+pub(super) fn alloc_failed(capacity: usize) -> ! {
+    alloc::alloc::handle_alloc_error(heap::layout(capacity.saturating_mul(ELEM)))
 }
 
 /// The `data_deleter` of buffers from [`alloc`].

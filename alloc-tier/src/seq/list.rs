@@ -199,10 +199,10 @@ impl List {
     /// at least 4 as the reference's `List(first, last)`.
     pub fn from_vec(mut items: Vec<Any>) -> Self {
         let len = items.len();
-        // A vector of `len` elements exists, so `len` elements fit one allocation.
-        let Ok(data) = buffer::alloc(len.max(INIT_CAPACITY)) else {
-            unreachable!("a Vec of {len} elements fits a buffer of {len}")
-        };
+        // A vector of `len` elements exists, so `len` elements fit one allocation: only the
+        // allocator can fail.
+        let capacity = len.max(INIT_CAPACITY);
+        let Ok(data) = buffer::alloc(capacity) else { buffer::alloc_failed(capacity) };
         // SAFETY: the buffer has room for `len` elements and is fresh; the vector forgets
         // them (length 0) so each is owned once, by the list.
         unsafe {
@@ -288,6 +288,7 @@ impl List {
             let mut l = self.lock();
             let old = match l.ensure_extra(1) {
                 Ok(old) => old,
+                Err(SeqError::OutOfMemory { capacity }) => buffer::alloc_failed(capacity),
                 Err(_) => capacity_overflow(),
             };
             let len = l.len();
@@ -323,6 +324,7 @@ impl List {
             }
             let old = match l.ensure_extra(1) {
                 Ok(old) => old,
+                Err(SeqError::OutOfMemory { capacity }) => buffer::alloc_failed(capacity),
                 Err(_) => capacity_overflow(),
             };
             // SAFETY: slots `index..len` hold elements and slot `len` is free (capacity

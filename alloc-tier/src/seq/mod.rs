@@ -45,6 +45,11 @@ pub enum SeqError {
     Conversion(ConversionError),
     /// The capacity asked for exceeds what one allocation can hold.
     CapacityOverflow,
+    /// The allocator could not provide room for this many elements.
+    OutOfMemory {
+        /// The capacity asked for.
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for SeqError {
@@ -55,6 +60,9 @@ impl fmt::Display for SeqError {
             }
             Self::Conversion(e) => fmt::Display::fmt(e, f),
             Self::CapacityOverflow => f.write_str("sequence capacity overflow"),
+            Self::OutOfMemory { capacity } => {
+                write!(f, "cannot allocate room for {capacity} elements")
+            }
         }
     }
 }

@@ -4,12 +4,13 @@
 //! decrements the same counter inline: strong count in the low 32 bits, weak count in the
 //! high 32 bits, a fresh object at strong 1 / weak 1 (all strong references together own one
 //! weak reference), increments `Relaxed`, decrements `Release` with an `Acquire` before any
-//! deleter runs.
+//! deleter runs. Its steps are in `refcount.rs`, which loom checks.
 
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::NonNull;
 
+use super::refcount::{self, Promote, Release};
 use crate::TypeIndex;
 use crate::atomic::{AtomicU64, Ordering};
 use crate::flags::DeleterFlags;
@@ -157,15 +158,13 @@ impl ObjectHeader {
     /// overflow the counter is corrupt: the object must be leaked, never released.
     #[inline]
     pub fn try_inc_ref(&self) -> bool {
-        let old = self.counter().fetch_add(STRONG_ONE, Ordering::Relaxed);
-        old & COUNT_MASK != COUNT_MASK
+        refcount::inc_strong(self.counter())
     }
 
     /// Add a weak reference. The caller must hold a strong or a weak reference.
     #[inline]
     pub fn inc_weak_ref(&self) {
-        let old = self.counter().fetch_add(WEAK_ONE, Ordering::Relaxed);
-        if old >> 32 == COUNT_MASK {
+        if !refcount::inc_weak(self.counter()) {
             count_overflow();
         }
     }
@@ -173,23 +172,11 @@ impl ObjectHeader {
     /// Add a strong reference if the object is still alive; the caller holds a weak one.
     #[inline]
     pub fn try_promote_weak_ref(&self) -> bool {
-        let counter = self.counter();
-        let mut old = counter.load(Ordering::Relaxed);
-        while old & COUNT_MASK != 0 {
-            if old & COUNT_MASK == COUNT_MASK {
-                count_overflow();
-            }
-            match counter.compare_exchange_weak(
-                old,
-                old + STRONG_ONE,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => old = now,
-            }
+        match refcount::promote(self.counter()) {
+            Promote::Alive => true,
+            Promote::Dead => false,
+            Promote::Overflow => count_overflow(),
         }
-        false
     }
 
     /// Drop a strong reference, destroying the object when it was the last one and freeing
@@ -202,23 +189,20 @@ impl ObjectHeader {
     #[inline]
     pub unsafe fn dec_ref(this: NonNull<Self>) {
         // SAFETY: the caller owns a strong reference, so the header is alive here.
-        let counter = unsafe { this.as_ref() }.counter();
-        let old = counter.fetch_sub(STRONG_ONE, Ordering::Release);
-        if old == BOTH_ONE {
-            // The last strong and the last weak reference: destroy and free at once. The
-            // acquiring load (not a fence, which ThreadSanitizer misreads) orders every
-            // other thread's last use before the deleter.
-            counter.load(Ordering::Acquire);
+        let counter = NonNull::from(unsafe { this.as_ref() }.counter());
+        // SAFETY: the caller's strong reference is the one released.
+        match unsafe { refcount::release_strong(counter) } {
+            Release::Alive => {}
             // SAFETY: no reference is left, so the deleter may destroy and free.
-            unsafe { Self::call_deleter(this, DeleterFlags::BOTH) };
-        } else if old & COUNT_MASK == STRONG_ONE {
-            counter.load(Ordering::Acquire);
-            // SAFETY: the strong count reached zero while weak references remain: destroy the
-            // payload only. The memory stays valid for the weak references.
-            unsafe { Self::call_deleter(this, DeleterFlags::STRONG) };
-            // Release the weak reference that the strong references owned together.
-            // SAFETY: that weak reference is ours to drop; the header is still allocated.
-            unsafe { Self::dec_weak_ref(this) };
+            Release::Both => unsafe { Self::call_deleter(this, DeleterFlags::BOTH) },
+            Release::Strong => {
+                // SAFETY: the strong count reached zero while weak references remain:
+                // destroy the payload only. The memory stays valid for the weak references.
+                unsafe { Self::call_deleter(this, DeleterFlags::STRONG) };
+                // Release the weak reference that the strong references owned together.
+                // SAFETY: that weak reference is ours to drop; the header is still allocated.
+                unsafe { Self::dec_weak_ref(this) };
+            }
         }
     }
 
@@ -231,9 +215,9 @@ impl ObjectHeader {
     #[inline]
     pub unsafe fn dec_weak_ref(this: NonNull<Self>) {
         // SAFETY: the caller owns a weak reference, so the memory is still allocated.
-        let counter = unsafe { this.as_ref() }.counter();
-        if counter.fetch_sub(WEAK_ONE, Ordering::Release) == WEAK_ONE {
-            counter.load(Ordering::Acquire);
+        let counter = NonNull::from(unsafe { this.as_ref() }.counter());
+        // SAFETY: the caller's weak reference is the one released.
+        if unsafe { refcount::release_weak(counter) } {
             // SAFETY: no reference of either kind is left: the memory may be freed.
             unsafe { Self::call_deleter(this, DeleterFlags::WEAK) };
         }

@@ -13,6 +13,12 @@ mod header;
 mod object_ref;
 mod object_type;
 mod pool;
+// Public for the loom models only (`--cfg loom`); the header is the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod refcount;
+#[cfg(not(loom))]
+mod refcount;
 mod static_object;
 mod weak_ref;
 

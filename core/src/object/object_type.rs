@@ -40,6 +40,12 @@ unsafe impl ObjectType for ObjectHeader {
 
 /// The part of an object that follows its header, e.g. a `TVMFFIFunctionCell`.
 ///
+/// A payload is dropped by the object's deleter, an `extern "C"` function that C code calls
+/// and that has no way to report an error. So its `Drop` must not panic: if it does, the
+/// panic's message is printed and the process aborts (Rust's "panic in a function that
+/// cannot unwind"), rather than unwinding into C. The same holds for whatever a payload
+/// owns, such as the state a Rust closure captures.
+///
 /// # Safety
 ///
 /// `is_instance(i)` returns `true` only if every object whose header carries the index `i` is
