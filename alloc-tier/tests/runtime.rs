@@ -308,11 +308,20 @@ fn type_attributes_form_columns() {
         assert_eq!((col.size, col.begin_index), (0, 0));
         let v = Any::from(5i64);
         assert_eq!(api::TVMFFITypeRegisterAttr(68, &name, v.as_raw()), 0);
+        // A column starts at the first type index it holds...
         let col = &*api::TVMFFIGetTypeAttrColumn(&name);
-        assert_eq!(col.size, 69);
-        let data = core::slice::from_raw_parts(col.data, 69);
-        assert_eq!(AnyView::from_raw(data[68]).get::<i64>().unwrap(), 5);
-        assert!(AnyView::from_raw(data[3]).is_none());
+        assert_eq!((col.size, col.begin_index), (1, 68));
+        assert_eq!(AnyView::from_raw(*col.data).get::<i64>().unwrap(), 5);
+        // ... and grows both ways, keeping what it held.
+        let w = Any::from(6i64);
+        assert_eq!(api::TVMFFITypeRegisterAttr(64, &name, w.as_raw()), 0);
+        assert_eq!(api::TVMFFITypeRegisterAttr(70, &name, w.as_raw()), 0);
+        let col = &*api::TVMFFIGetTypeAttrColumn(&name);
+        assert_eq!((col.size, col.begin_index), (7, 64));
+        let data = core::slice::from_raw_parts(col.data, 7);
+        let ints: Vec<Option<i64>> =
+            data.iter().map(|a| AnyView::from_raw(*a).get::<i64>().ok()).collect();
+        assert_eq!(ints, [Some(6), None, None, None, Some(5), None, Some(6)]);
         assert_eq!(api::TVMFFITypeRegisterAttr(68, &name, v.as_raw()), -1);
         assert!(
             raised()
@@ -347,10 +356,10 @@ fn a_failed_attribute_registration_leaves_the_column_readable() {
             assert_eq!(raised().kind(), "TypeError");
             let col = &*api::TVMFFIGetTypeAttrColumn(&name);
             // The column describes the grown vector: every value is readable.
-            assert_eq!(col.size, index + 1);
+            assert_eq!((col.begin_index, col.size), (1, index));
             let data = core::slice::from_raw_parts(col.data, col.size as usize);
-            assert_eq!(AnyView::from_raw(data[1]).get::<i64>().unwrap(), 9);
-            assert!(data[2..].iter().all(|a| AnyView::from_raw(*a).is_none()));
+            assert_eq!(AnyView::from_raw(data[0]).get::<i64>().unwrap(), 9);
+            assert!(data[1..].iter().all(|a| AnyView::from_raw(*a).is_none()));
         }
     }
 }

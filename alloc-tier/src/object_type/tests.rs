@@ -80,7 +80,11 @@ fn registration_into_a_table_fills_it_and_the_cache() {
 
     let final_column = table.attr_column(b"__ffi_type_final__").unwrap();
     // SAFETY: the column lives as long as the table; index 129 is within it.
-    let is_final = unsafe { AnyView::from_raw(*(*final_column).data.add(129)) };
+    let is_final = unsafe {
+        let offset = 129 - (*final_column).begin_index;
+        assert!((0..(*final_column).size).contains(&offset));
+        AnyView::from_raw(*(*final_column).data.add(offset as usize))
+    };
     assert!(!is_final.get::<bool>().unwrap());
     // A second registration of the same reflection is refused.
     let e = Reflect::<Leaf>::new().register_into(&mut table).unwrap_err();

@@ -208,24 +208,37 @@ impl TypeTable {
         if self.entry(type_index).is_none() {
             return Err(missing(type_index));
         }
-        let slot = usize::try_from(type_index).map_err(|_| missing(type_index))?;
         // SAFETY: columns live as long as the table; written under its lock, the values
         // through the vector only, the C view field by field.
         unsafe {
             let c = column.as_ref();
             let values = &mut *c.values.get();
-            if values.len() <= slot {
+            let raw = c.column.get();
+            // The column covers `[begin, begin + len)` only: types registered late (dynamic
+            // indices from 128) cost no slots for the static ones, which matters on a
+            // microcontroller heap.
+            let index = usize::try_from(type_index).map_err(|_| missing(type_index))?;
+            let begin = match usize::try_from((*raw).begin_index) {
+                Ok(begin) if !values.is_empty() => begin,
+                _ => index,
+            };
+            let new_begin = begin.min(index);
+            let end = begin.saturating_add(values.len()).max(index.saturating_add(1));
+            let new_len = end.saturating_sub(new_begin);
+            if new_len != values.len() {
                 values
-                    .try_reserve(slot.saturating_add(1).saturating_sub(values.len()))
+                    .try_reserve(new_len.saturating_sub(values.len()))
                     .map_err(|_| out_of_memory())?;
-                values.resize_with(slot.saturating_add(1), Any::none);
+                let front = begin.saturating_sub(new_begin);
+                values.splice(0..0, (0..front).map(|_| Any::none()));
+                values.resize_with(new_len, Any::none);
                 // The vector may have moved: C must see it before anything below can fail
                 // and return, or it would read the freed buffer.
-                let raw = c.column.get();
                 (*raw).data = values.as_ptr().cast::<TVMFFIAny>();
-                (*raw).size = i32::try_from(values.len()).unwrap_or(i32::MAX);
-                (*raw).begin_index = 0;
+                (*raw).size = i32::try_from(new_len).unwrap_or(i32::MAX);
+                (*raw).begin_index = i32::try_from(new_begin).unwrap_or(type_index);
             }
+            let slot = index.saturating_sub(new_begin);
             let Some(cell) = values.get_mut(slot) else { return Err(missing(type_index)) };
             if !cell.is_none() {
                 return Err(Error::runtime_error(format!(
