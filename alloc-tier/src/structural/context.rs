@@ -283,7 +283,8 @@ impl Finder {
         }
         work.push(Work::Leave { matched, results: self.results.len() });
         for field in ty.fields.iter().rev() {
-            let value = get_field(&node, field)?;
+            // SAFETY: `node` is alive (held here), and `field` is one of its type's.
+            let value = unsafe { get_field(node.as_raw(), field) }?;
             work.push(Work::Pop);
             work.push(Work::Value(value));
             work.push(Work::Push(Temp::Field(field_name(field))));

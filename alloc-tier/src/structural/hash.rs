@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 
 use tvmffi_core::flags::{DefRegionKind, SEqHashKind};
 
-use tvmffi_core::sys::TVMFFIAny;
+use tvmffi_core::sys::{TVMFFIAny, TVMFFIObject};
 use tvmffi_core::{Any, AnyView, FromAnyView, ObjectHeader, ObjectRef, TypeIndex};
 
 use super::equal::{hook_function, tensor_bytes};
@@ -361,14 +361,16 @@ impl HashState {
     ) -> Result<Option<TVMFFIAny>, Error> {
         match &mut top.kind {
             FrameKind::Object(f) => {
-                // SAFETY: the frame's object is alive while its frame is (see `Frame`).
-                let obj = unsafe { &*(top.key as *const ObjectHeader) };
+                // The key is the object's address, exposed when the frame was made.
+                let obj = top.key as *mut TVMFFIObject;
                 while let Some(field) = f.ty.fields.get(f.next) {
                     f.next += 1;
                     if ignored(field) {
                         continue;
                     }
-                    push_field(held, obj, field)?;
+                    // SAFETY: the frame's object is alive while its frame is (see `Frame`),
+                    // and `field` is one of its type's.
+                    unsafe { push_field(held, obj, field) }?;
                     let Some(value) = held.last() else {
                         return Err(Error::internal_error("StructuralHash: field value lost"));
                     };

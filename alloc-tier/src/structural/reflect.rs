@@ -19,7 +19,7 @@ use tvmffi_core::sys::{
     TVMFFIAny, TVMFFIByteArray, TVMFFIFieldInfo, TVMFFIObject, TVMFFITypeAttrColumn,
     TVMFFITypeInfo, api,
 };
-use tvmffi_core::{Any, AnyView, ObjectHeader, TypeIndex};
+use tvmffi_core::{Any, AnyView, TypeIndex};
 
 use crate::error::{Error, bytes_of};
 
@@ -191,13 +191,23 @@ fn field_addr(obj: *mut TVMFFIObject, field: &TVMFFIFieldInfo) -> *mut c_void {
 }
 
 /// Read a field of the live object `obj` through its getter.
+///
+/// # Safety
+///
+/// `obj` points at a live object whose type (or an ancestor's) declares `field`, with
+/// provenance over the whole object: a pointer made from an `&ObjectHeader` covers only
+/// the header, so take it from the owning reference
+/// ([`ObjectRef::as_raw`](tvmffi_core::ObjectRef::as_raw)) or the value.
 #[inline]
-pub(crate) fn get_field(obj: &ObjectHeader, field: &TVMFFIFieldInfo) -> Result<Any, Error> {
+pub(crate) unsafe fn get_field(
+    obj: *mut TVMFFIObject,
+    field: &TVMFFIFieldInfo,
+) -> Result<Any, Error> {
     let Some(getter) = field.getter else { return Err(no_getter(field)) };
     let mut out = TVMFFIAny::NONE;
     // SAFETY: the field lives `offset` bytes into the object the type info describes, and
     // the getter writes an owned value into `out` on success.
-    let code = unsafe { getter(field_addr(obj.as_raw(), field), &mut out) };
+    let code = unsafe { getter(field_addr(obj, field), &mut out) };
     if code != 0 {
         return Err(raised("a field getter"));
     }
@@ -207,10 +217,14 @@ pub(crate) fn get_field(obj: &ObjectHeader, field: &TVMFFIFieldInfo) -> Result<A
 
 /// Read a field of the live object `obj` through its getter into a new last element of
 /// `held`: the getter writes straight into the vector, so the value is never copied.
+///
+/// # Safety
+///
+/// As for [`get_field`].
 #[inline]
-pub(crate) fn push_field(
+pub(crate) unsafe fn push_field(
     held: &mut Vec<Any>,
-    obj: &ObjectHeader,
+    obj: *mut TVMFFIObject,
     field: &TVMFFIFieldInfo,
 ) -> Result<(), Error> {
     let Some(getter) = field.getter else { return Err(no_getter(field)) };
@@ -225,7 +239,7 @@ pub(crate) fn push_field(
     unsafe { slot.write(TVMFFIAny::NONE) };
     // SAFETY: the field lives `offset` bytes into the object the type info describes, and
     // the getter writes an owned value into the slot on success.
-    let code = unsafe { getter(field_addr(obj.as_raw(), field), slot) };
+    let code = unsafe { getter(field_addr(obj, field), slot) };
     if code != 0 {
         return Err(raised("a field getter"));
     }
@@ -243,12 +257,16 @@ fn no_getter(field: &TVMFFIFieldInfo) -> Error {
 }
 
 /// Write a field of the live object `obj` through its setter (`CallFieldSetter`).
-pub(crate) fn set_field(
-    obj: &ObjectHeader,
+///
+/// # Safety
+///
+/// As for [`get_field`].
+pub(crate) unsafe fn set_field(
+    obj: *mut TVMFFIObject,
     field: &TVMFFIFieldInfo,
     value: AnyView<'_>,
 ) -> Result<(), Error> {
-    let addr = field_addr(obj.as_raw(), field);
+    let addr = field_addr(obj, field);
     let code = if FieldFlags(field.flags).contains(FieldFlags::SETTER_IS_FUNCTION_OBJ) {
         let mut args = [*AnyView::from(addr.cast_const()).as_raw(), *value.as_raw()];
         let mut result = TVMFFIAny::NONE;

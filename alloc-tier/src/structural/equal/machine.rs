@@ -6,7 +6,7 @@ use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use tvmffi_core::flags::{DefRegionKind, SEqHashKind};
-use tvmffi_core::sys::TVMFFIAny;
+use tvmffi_core::sys::{TVMFFIAny, TVMFFIObject};
 use tvmffi_core::{Any, AnyView, FromAnyView, ObjectHeader, ObjectRef, TypeIndex};
 
 use super::{EqState, S_EQUAL, WHAT, pod_equal, tensor_bytes, text_equal_across_forms};
@@ -323,8 +323,8 @@ impl EqState {
                 return Ok(self.field_mismatch(f));
             }
         }
-        // SAFETY: the frame's objects are alive while the frame is (see `Frame`).
-        let (lo, ro) = unsafe { (&*(lk as *const ObjectHeader), &*(rk as *const ObjectHeader)) };
+        // The keys are the objects' addresses, exposed when the frame was made.
+        let (lo, ro) = (lk as *mut TVMFFIObject, rk as *mut TVMFFIObject);
         while let Some(field) = f.ty.fields.get(f.next) {
             f.field = f.next;
             f.next += 1;
@@ -332,8 +332,12 @@ impl EqState {
                 continue;
             }
             let base = held.len();
-            push_field(held, lo, field)?;
-            push_field(held, ro, field)?;
+            // SAFETY: the frame's objects are alive while the frame is (see `Frame`), and
+            // `field` is one of their type's.
+            unsafe {
+                push_field(held, lo, field)?;
+                push_field(held, ro, field)?;
+            }
             let Some([l, r]) = held.get(base..) else {
                 return Err(Error::internal_error("StructuralEqual: field values lost"));
             };

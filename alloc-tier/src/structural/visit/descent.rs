@@ -62,7 +62,8 @@ pub(crate) fn next_child<'c>(
                 if ignored(field) {
                     continue;
                 }
-                *current = get_field(obj, field)?;
+                // SAFETY: `obj` is alive (held here), and `field` is one of its type's.
+                *current = unsafe { get_field(obj.as_raw(), field) }?;
                 return Ok(Some((current.view(), field_region(field))));
             }
             Ok(None)

@@ -232,7 +232,9 @@ impl Run<'_> {
                     ))));
                 }
                 let value = r.into_any();
-                if let Err(e) = set_field(&f.copy, field, value.view()) {
+                // SAFETY: the copy is alive (held by the frame), and `field` is one of its
+                // type's.
+                if let Err(e) = unsafe { set_field(f.copy.as_raw(), field, value.view()) } {
                     return Step::Finish(Err(e));
                 }
                 f.changed = true;
@@ -244,7 +246,8 @@ impl Run<'_> {
             if ignored(field) {
                 continue;
             }
-            f.current = match get_field(&f.copy, field) {
+            // SAFETY: as above.
+            f.current = match unsafe { get_field(f.copy.as_raw(), field) } {
                 Ok(v) => v,
                 Err(e) => return Step::Finish(Err(e)),
             };
