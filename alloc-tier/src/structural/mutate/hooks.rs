@@ -8,14 +8,14 @@
 
 use alloc::vec::Vec;
 
-use tvmffi_core::sys::{TVMFFIAny, TVMFFIObject, TVMFFISeqCell};
+use tvmffi_core::sys::{TVMFFIAny, TVMFFIObject};
 use tvmffi_core::{Any, AnyView, ObjectHeader, ObjectRef, TypeIndex};
 
 use super::{InplaceMode, MutateFn, MutateOutcome, Mutated, StructuralMutator, outcome_to_raw};
 use crate::error::Error;
 use crate::map::{Dict, Map};
 use crate::seq::{Array, List};
-use crate::structural::items::MapLike;
+use crate::structural::items::{MapLike, seq_cell};
 
 /// The built-in hooks, by address (the engines compare attribute values against these).
 pub(crate) const MUTATE_SEQ: MutateFn = mutate_seq_hook;
@@ -24,23 +24,21 @@ pub(crate) const MUTATE_MAP: MutateFn = mutate_map_hook;
 pub(crate) const MAYBE_INPLACE_MAP: MutateFn = maybe_inplace_map_hook;
 pub(crate) const MUTATE_LEAF: MutateFn = mutate_leaf_hook;
 
-/// The elements of an array or list object, as borrowed raw views (`TVMFFISeqCell`).
-pub(crate) fn seq_slots(obj: &ObjectHeader) -> (*mut TVMFFIAny, usize) {
-    if !matches!(obj.type_index(), TypeIndex::ARRAY | TypeIndex::LIST) {
-        return (core::ptr::null_mut(), 0);
+/// The elements of an array or list, as borrowed raw views (`TVMFFISeqCell`), read through
+/// the view's own pointer (one made from an `&ObjectHeader` would cover the header only).
+pub(crate) fn seq_slots(seq: AnyView<'_>) -> (*mut TVMFFIAny, usize) {
+    match seq.as_object_ptr() {
+        Some(obj) if matches!(seq.type_index(), TypeIndex::ARRAY | TypeIndex::LIST) => {
+            let (data, len) = seq_cell(obj.as_ptr());
+            (data.cast_mut(), len)
+        }
+        _ => (core::ptr::null_mut(), 0),
     }
-    let cell = obj.as_raw().cast::<u8>().wrapping_add(size_of::<ObjectHeader>());
-    let cell = cell.cast::<TVMFFISeqCell>();
-    // SAFETY: array and list objects are the header followed by a `TVMFFISeqCell`; its two
-    // fields are read through the raw pointer.
-    let (data, size) = unsafe { ((*cell).data, (*cell).size) };
-    let len = usize::try_from(size).unwrap_or(0);
-    if data.is_null() { (core::ptr::null_mut(), 0) } else { (data.cast(), len) }
 }
 
-/// Element `i` of an array or list object, borrowed.
-pub(crate) fn seq_slot<'a>(obj: &'a ObjectHeader, i: usize) -> Option<AnyView<'a>> {
-    let (data, len) = seq_slots(obj);
+/// Element `i` of an array or list, borrowed.
+pub(crate) fn seq_slot<'a>(seq: AnyView<'a>, i: usize) -> Option<AnyView<'a>> {
+    let (data, len) = seq_slots(seq);
     if i >= len {
         return None;
     }
@@ -48,11 +46,13 @@ pub(crate) fn seq_slot<'a>(obj: &'a ObjectHeader, i: usize) -> Option<AnyView<'a
     Some(unsafe { AnyView::from_raw(data.add(i).read()) })
 }
 
-/// Replace element `i` of an array or list object nobody else holds; the value comes back
-/// when the object is shared (or `i` out of range).
-pub(crate) fn set_slot_if_unique(obj: &ObjectHeader, i: usize, value: Any) -> Result<(), Any> {
-    let (data, len) = seq_slots(obj);
-    if i >= len || !obj.is_unique() {
+/// Replace element `i` of an array or list nobody else holds; the value comes back when the
+/// object is shared (or `i` out of range).
+pub(crate) fn set_slot_if_unique(seq: AnyView<'_>, i: usize, value: Any) -> Result<(), Any> {
+    let (data, len) = seq_slots(seq);
+    // SAFETY: the view borrows a live object.
+    let unique = seq.as_object_ptr().is_some_and(|obj| unsafe { obj.as_ref() }.is_unique());
+    if i >= len || !unique {
         return Err(value);
     }
     // SAFETY: slot `i < len` holds an owned value; the caller's reference is the only one,
@@ -93,10 +93,11 @@ fn hook_mutator(mutator: *mut TVMFFIObject) -> Result<StructuralMutator, Error> 
 /// Copy-on-write mutation of a sequence's elements (`MutateSeqContainerRaw`).
 fn mutate_seq(m: &StructuralMutator, value: AnyView<'_>) -> MutateOutcome {
     let obj = value.get::<ObjectRef>()?;
-    let (_, len) = seq_slots(&obj);
+    let seq = AnyView::from(&obj);
+    let (_, len) = seq_slots(seq);
     let mut out: Option<Vec<Any>> = None;
     for i in 0..len {
-        let Some(item) = seq_slot(&obj, i) else { break };
+        let Some(item) = seq_slot(seq, i) else { break };
         let r = m.mutate(item, InplaceMode::DISALLOW)?;
         match &mut out {
             Some(out) => out.push(r.value_or(item)?),
@@ -104,7 +105,7 @@ fn mutate_seq(m: &StructuralMutator, value: AnyView<'_>) -> MutateOutcome {
                 let mut v = Vec::with_capacity(len);
                 v.extend(
                     (0..i)
-                        .filter_map(|j| seq_slot(&obj, j))
+                        .filter_map(|j| seq_slot(seq, j))
                         .map(|x| x.to_owned().unwrap_or_default()),
                 );
                 v.push(r.value_or(item)?);
@@ -124,24 +125,21 @@ fn mutate_seq(m: &StructuralMutator, value: AnyView<'_>) -> MutateOutcome {
 fn maybe_inplace_seq(m: &StructuralMutator, value: AnyView<'_>) -> MutateOutcome {
     // The object is read through the borrowed view: a reference of our own would count
     // against it being owned alone.
-    let Some(ptr) = value.as_object_ptr() else { return Ok(Mutated::Unchanged) };
-    // SAFETY: the view borrows a live object for the call.
-    let obj = unsafe { ptr.as_ref() };
     let mut i = 0;
-    while let Some(item) = seq_slot(obj, i) {
+    while let Some(item) = seq_slot(value, i) {
         let r = m.mutate(item, InplaceMode::ALLOW)?;
         if !r.unchanged_or_same_as(&item) {
             let v = r.value_or(item)?;
-            if let Err(v) = set_slot_if_unique(obj, i, v) {
+            if let Err(v) = set_slot_if_unique(value, i, v) {
                 // Shared after all (a callback kept it): copy from here on.
-                let (_, len) = seq_slots(obj);
+                let (_, len) = seq_slots(value);
                 let mut items: Vec<Any> = (0..i)
-                    .filter_map(|j| seq_slot(obj, j))
+                    .filter_map(|j| seq_slot(value, j))
                     .map(|x| x.to_owned().unwrap_or_default())
                     .collect();
                 items.push(v);
                 for j in i + 1..len {
-                    let Some(item) = seq_slot(obj, j) else { break };
+                    let Some(item) = seq_slot(value, j) else { break };
                     items.push(m.mutate(item, InplaceMode::DISALLOW)?.value_or(item)?);
                 }
                 return Ok(Mutated::Value(new_seq(value.type_index(), items)));

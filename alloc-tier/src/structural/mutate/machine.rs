@@ -314,10 +314,10 @@ impl Run<'_> {
         if mode == InplaceMode::ALLOW {
             if let Some(hook) = S_MAYBE_INPLACE.attr(ti) {
                 return match native(&hook) {
-                    Some(f) if f == MAYBE_INPLACE_SEQ as usize => {
+                    Some(f) if f.addr() == MAYBE_INPLACE_SEQ as usize => {
                         frame(FrameKind::SeqInPlace { index: 0, out: None })
                     }
-                    Some(f) if f == MAYBE_INPLACE_MAP as usize => {
+                    Some(f) if f.addr() == MAYBE_INPLACE_MAP as usize => {
                         let values = value
                             .as_object_ptr()
                             // SAFETY: the view borrows a live object.
@@ -333,7 +333,9 @@ impl Run<'_> {
                             in_place: true,
                         })
                     }
-                    Some(f) if f == MUTATE_LEAF as usize => Entered::Done(Ok(Mutated::Unchanged)),
+                    Some(f) if f.addr() == MUTATE_LEAF as usize => {
+                        Entered::Done(Ok(Mutated::Unchanged))
+                    }
                     _ if is_hook(&hook) => Entered::Done(self.call_hook(hook, value)),
                     _ => self.default(value, InplaceMode::DISALLOW),
                 };
@@ -341,11 +343,11 @@ impl Run<'_> {
         }
         if let Some(hook) = S_MUTATE.attr(ti) {
             return match native(&hook) {
-                Some(f) if f == MUTATE_SEQ as usize => match Items::of(&value) {
+                Some(f) if f.addr() == MUTATE_SEQ as usize => match Items::of(&value) {
                     Ok(items) => frame(FrameKind::SeqCopy { items, index: 0, out: None }),
                     Err(e) => Entered::Done(Err(attach(e, value))),
                 },
-                Some(f) if f == MUTATE_MAP as usize => match MapLike::of(&value) {
+                Some(f) if f.addr() == MUTATE_MAP as usize => match MapLike::of(&value) {
                     Ok(m) => {
                         let snapshot: Vec<Any> = m.pairs().into_iter().map(|(_, v)| v).collect();
                         let values = snapshot.iter().map(|v| *v.as_raw()).collect();
@@ -360,7 +362,9 @@ impl Run<'_> {
                     }
                     Err(e) => Entered::Done(Err(attach(e, value))),
                 },
-                Some(f) if f == MUTATE_LEAF as usize => Entered::Done(Ok(Mutated::Unchanged)),
+                Some(f) if f.addr() == MUTATE_LEAF as usize => {
+                    Entered::Done(Ok(Mutated::Unchanged))
+                }
                 _ if is_hook(&hook) => Entered::Done(self.call_hook(hook, value)),
                 _ => Entered::Done(Err(attach(
                     Error::type_error("__s_mutate__ must be a direct hook pointer or ffi.Function"),
@@ -379,9 +383,9 @@ impl Run<'_> {
 
     /// Call a foreign hook, naming `value` in a failure's trail.
     fn call_hook(&self, hook: AnyView<'static>, value: AnyView<'_>) -> MutateOutcome {
-        let outcome = if let Some(p) = native(&hook).filter(|&p| p != 0) {
+        let outcome = if let Some(p) = native(&hook).filter(|p| !p.is_null()) {
             // SAFETY: a native mutation attribute is a `FStructuralMutateABI` function.
-            let f = unsafe { core::mem::transmute::<usize, MutateFn>(p) };
+            let f = unsafe { core::mem::transmute::<*mut core::ffi::c_void, MutateFn>(p) };
             // SAFETY: the mutator and the value are alive for the call.
             outcome_from_raw(unsafe { f(self.obj.as_raw(), *value.as_raw()) })
         } else {
@@ -445,10 +449,10 @@ fn repeated(stack: &[Frame]) -> Option<TypeIndex> {
     Some(frame.map_or(TypeIndex::OBJECT, |f| f.node().type_index()))
 }
 
-/// The address of a native hook.
-fn native(hook: &AnyView<'_>) -> Option<usize> {
+/// A native hook: the function, as a pointer with its provenance.
+fn native(hook: &AnyView<'_>) -> Option<*mut core::ffi::c_void> {
     (hook.type_index() == TypeIndex::OPAQUE_PTR)
-        .then(|| hook.get::<*mut core::ffi::c_void>().ok().map(|p| p as usize))
+        .then(|| hook.get::<*mut core::ffi::c_void>().ok())
         .flatten()
 }
 

@@ -81,10 +81,10 @@ pub(crate) fn children_of(
     let ti = value.type_index();
     if let Some(hook) = S_VISIT.attr(ti) {
         if let Some(p) = native_hook(&hook) {
-            if p == visit_seq_hook as VisitFn as usize {
+            if p.addr() == visit_seq_hook as VisitFn as usize {
                 return Ok((Children::Items(Items::of(&value)?, 0), false));
             }
-            if p == visit_map_hook as VisitFn as usize {
+            if p.addr() == visit_map_hook as VisitFn as usize {
                 let values = MapLike::of(&value)?.pairs().into_iter().map(|(_, v)| v).collect();
                 return Ok((Children::Values(values, 0), false));
             }
@@ -100,10 +100,10 @@ pub(crate) fn children_of(
     Ok((Children::Fields { obj, ty, next: 0, current: Any::none() }, clamp))
 }
 
-/// The address of a native hook.
-fn native_hook(hook: &AnyView<'_>) -> Option<usize> {
+/// A native hook: the function's address (kept as a pointer, with its provenance).
+fn native_hook(hook: &AnyView<'_>) -> Option<*mut core::ffi::c_void> {
     (hook.type_index() == tvmffi_core::TypeIndex::OPAQUE_PTR)
-        .then(|| hook.get::<*mut core::ffi::c_void>().ok().map(|p| p as usize))
+        .then(|| hook.get::<*mut core::ffi::c_void>().ok())
         .flatten()
 }
 
@@ -114,10 +114,10 @@ pub(crate) fn call_hook(
     visitor: &ObjectRef<Object<VisitorCell>>,
     value: AnyView<'_>,
 ) -> VisitOutcome {
-    if let Some(p) = native_hook(&hook).filter(|&p| p != 0) {
+    if let Some(p) = native_hook(&hook).filter(|p| !p.is_null()) {
         // SAFETY: a native `__s_visit__` attribute is a `FStructuralVisitABI` function, which
         // takes the visitor object and a borrowed view and returns an owned value.
-        let f = unsafe { core::mem::transmute::<usize, VisitFn>(p) };
+        let f = unsafe { core::mem::transmute::<*mut core::ffi::c_void, VisitFn>(p) };
         // SAFETY: the visitor and the value are alive for the call.
         return outcome_from_raw(unsafe { f(visitor.as_raw(), *value.as_raw()) });
     }

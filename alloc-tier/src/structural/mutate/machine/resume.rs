@@ -117,13 +117,8 @@ impl Run<'_> {
             FrameKind::SeqInPlace { index, out } => {
                 // SAFETY: `node` is the frame's borrowed value, a live sequence.
                 let seq = unsafe { AnyView::from_raw(node) };
-                let Some(obj) = seq.as_object_ptr() else {
-                    return Step::Finish(Ok(Mutated::Unchanged));
-                };
-                // SAFETY: as above.
-                let obj = unsafe { obj.as_ref() };
                 if let Some(result) = child {
-                    let Some(item) = seq_slot(obj, *index) else {
+                    let Some(item) = seq_slot(seq, *index) else {
                         return Step::Finish(Err(Error::internal_error("sequence changed size")));
                     };
                     let r = match result {
@@ -138,10 +133,10 @@ impl Run<'_> {
                     match out {
                         Some(out) => out.push(v),
                         None if changed => {
-                            if let Err(v) = set_slot_if_unique(obj, *index, v) {
+                            if let Err(v) = set_slot_if_unique(seq, *index, v) {
                                 // Shared after all: copy from here on.
                                 let mut items: Vec<Any> = (0..*index)
-                                    .filter_map(|j| seq_slot(obj, j))
+                                    .filter_map(|j| seq_slot(seq, j))
                                     .map(|x| x.to_owned().unwrap_or_default())
                                     .collect();
                                 items.push(v);
@@ -153,7 +148,7 @@ impl Run<'_> {
                     *index += 1;
                 }
                 let mode = if out.is_some() { InplaceMode::DISALLOW } else { InplaceMode::ALLOW };
-                match seq_slot(obj, *index) {
+                match seq_slot(seq, *index) {
                     Some(item) => Step::Child(*item.as_raw(), mode),
                     None => Step::Finish(Ok(match out.take() {
                         Some(v) => Mutated::Value(new_seq(seq.type_index(), v)),
