@@ -2,23 +2,32 @@
 //! reference's structural mutation does through map iterators on a map it holds alone.
 
 use alloc::vec::Vec;
+use core::ptr::NonNull;
 
-use tvmffi_core::{Any, ObjectHeader, TypeIndex};
+use tvmffi_core::{Any, AnyView, ObjectHeader, TypeIndex};
 
 use super::layout::RawMap;
 use super::table;
 
-/// Replace values of the map or dict object `obj` by iteration position, if nobody else
+/// The map or dict `value` borrows, through the view's own pointer (which covers the whole
+/// object, unlike one made from an `&ObjectHeader`).
+fn map_object(value: AnyView<'_>) -> Option<NonNull<ObjectHeader>> {
+    value.as_object_ptr().filter(|_| matches!(value.type_index(), TypeIndex::MAP | TypeIndex::DICT))
+}
+
+/// Replace values of the map or dict `value` borrows by iteration position, if nobody else
 /// holds it (one strong reference, no weak one); returns whether it did. The replaced values
 /// are dropped after the map is consistent again.
-pub(crate) fn set_values_if_unique(obj: &ObjectHeader, values: Vec<(usize, Any)>) -> bool {
-    if !matches!(obj.type_index(), TypeIndex::MAP | TypeIndex::DICT) || !obj.is_unique() {
+pub(crate) fn set_values_if_unique(value: AnyView<'_>, values: Vec<(usize, Any)>) -> bool {
+    let Some(obj) = map_object(value) else { return false };
+    // SAFETY: the view borrows a live object.
+    if !unsafe { obj.as_ref() }.is_unique() {
         return false;
     }
-    // SAFETY: a live map or dict object, through its raw pointer (which covers the whole
-    // allocation); the sole reference is the caller's, so nothing else reads or writes the
-    // map meanwhile (a dict's lock guards shared handles, and there are none).
-    let m = unsafe { RawMap::new(obj.as_raw().cast()) };
+    // SAFETY: a live map or dict object; the sole reference is the caller's, so nothing
+    // else reads or writes the map meanwhile (a dict's lock guards shared handles, and there
+    // are none).
+    let m = unsafe { RawMap::new(obj.as_ptr().cast()) };
     let mut old = Vec::with_capacity(values.len());
     let mut pos = table::first(m);
     let mut at = 0usize;
@@ -36,14 +45,12 @@ pub(crate) fn set_values_if_unique(obj: &ObjectHeader, values: Vec<(usize, Any)>
     true
 }
 
-/// The values of the map or dict object `obj` in iteration order, as borrowed raw views:
+/// The values of the map or dict `value` borrows in iteration order, as borrowed raw views:
 /// valid while the object lives and nobody changes it (the caller holds it alone).
-pub(crate) fn raw_values(obj: &ObjectHeader) -> Vec<tvmffi_core::sys::TVMFFIAny> {
-    if !matches!(obj.type_index(), TypeIndex::MAP | TypeIndex::DICT) {
-        return Vec::new();
-    }
-    // SAFETY: a live map or dict object, through its raw pointer; only read.
-    let m = unsafe { RawMap::new(obj.as_raw().cast()) };
+pub(crate) fn raw_values(value: AnyView<'_>) -> Vec<tvmffi_core::sys::TVMFFIAny> {
+    let Some(obj) = map_object(value) else { return Vec::new() };
+    // SAFETY: a live map or dict object (the view borrows it); only read.
+    let m = unsafe { RawMap::new(obj.as_ptr().cast()) };
     let mut out = Vec::with_capacity(table::len(m));
     let mut pos = table::first(m);
     while let Some(p) = pos {

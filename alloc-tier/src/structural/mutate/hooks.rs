@@ -169,11 +169,8 @@ fn mutate_map(m: &StructuralMutator, value: AnyView<'_>) -> MutateOutcome {
 
 /// In-place mutation of a map's values when owned alone (`MaybeInplaceMutateMapValuesRaw`).
 fn maybe_inplace_map(m: &StructuralMutator, value: AnyView<'_>) -> MutateOutcome {
-    let Some(ptr) = value.as_object_ptr() else { return Ok(Mutated::Unchanged) };
-    // SAFETY: the view borrows a live object for the call.
-    let obj = unsafe { ptr.as_ref() };
     let mut replaced = Vec::new();
-    for (i, raw) in crate::map::raw_values(obj).into_iter().enumerate() {
+    for (i, raw) in crate::map::raw_values(value).into_iter().enumerate() {
         // SAFETY: the map is held alone and not changed before the writes below.
         let v = unsafe { AnyView::from_raw(raw) };
         let r = m.mutate(v, InplaceMode::ALLOW)?;
@@ -196,7 +193,7 @@ pub(crate) fn finish_map_in_place(
     // SAFETY: the view borrows a live object for the call.
     let obj = unsafe { ptr.as_ref() };
     if obj.is_unique() {
-        crate::map::set_values_if_unique(obj, replaced);
+        crate::map::set_values_if_unique(value, replaced);
         return Ok(Mutated::Unchanged);
     }
     let mut pairs = MapLike::of(&value)?.pairs();

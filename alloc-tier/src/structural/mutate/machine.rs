@@ -318,11 +318,7 @@ impl Run<'_> {
                         frame(FrameKind::SeqInPlace { index: 0, out: None })
                     }
                     Some(f) if f.addr() == MAYBE_INPLACE_MAP as usize => {
-                        let values = value
-                            .as_object_ptr()
-                            // SAFETY: the view borrows a live object.
-                            .map(|p| crate::map::raw_values(unsafe { p.as_ref() }))
-                            .unwrap_or_default();
+                        let values = crate::map::raw_values(value);
                         let snapshot = Vec::new();
                         let changed = Vec::new();
                         frame(FrameKind::Map {
