@@ -337,7 +337,7 @@ fn automatic_type_attributes_are_set() {
     // A subclass object is not copied as its parent.
     let p3 = object_type::new_object(Point3::default()).unwrap();
     let e = copy.call(&[AnyView::from(&p3)]).unwrap_err();
-    assert_eq!(e.kind(), "TypeError");
+    assert_eq!(e.kind(), "TypeError", "{}", e.message());
     assert!(type_attr("__ffi_shallow_copy__", point3).is_none(), "Point3 did not ask for one");
 }
 
