@@ -6,7 +6,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-STEPS=(lint no-std docs abi-check interop-cpp std-abi examples stubgen python-runtime python-conformance miri wasm embedded gpu bench-smoke tests)
+STEPS=(lint no-std docs abi-check interop-cpp std-abi examples stubgen python-runtime python-conformance miri reliability-short wasm embedded gpu bench-smoke tests)
 
 # Cargo links build scripts with cc, and the ABI check compiles C: a C toolchain comes first.
 command -v cc >/dev/null || ensure_apt gcc libc6-dev

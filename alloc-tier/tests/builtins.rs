@@ -7,6 +7,16 @@ use tvmffi_alloc::{Array, BigInt, Error, Function, List, Shape};
 use tvmffi_core::sys::{TVMFFIByteArray, api};
 use tvmffi_core::{Any, AnyView, Device, DeviceType, TypeIndex};
 
+/// The `runtime` feature keeps one global error slot: tests that raise errors run one at a
+/// time, or one may take an error another raised.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    drop(tvmffi_alloc::Error::take_raised());
+    guard
+}
+
 fn global(name: &str) -> Function {
     Function::get_global(name).unwrap_or_else(|| panic!("{name} is registered"))
 }
@@ -21,6 +31,7 @@ fn s(text: &str) -> tvmffi_alloc::String {
 
 #[test]
 fn the_registry_lists_removes_and_describes_functions() {
+    let _s = serial();
     let names = call("ffi.FunctionListGlobalNamesFunctor", &[]).unwrap();
     let names: Function = names.get().unwrap();
     let n = names.call(&[AnyView::from(-1i64)]).unwrap().get::<i64>().unwrap();
@@ -58,6 +69,7 @@ fn the_registry_lists_removes_and_describes_functions() {
 
 #[test]
 fn strings_bytes_type_keys_and_sentinels() {
+    let _s = serial();
     let long = call("ffi.String", &[AnyView::from(c"a C string longer than seven")]).unwrap();
     assert_eq!(long.type_index(), TypeIndex::STR);
     assert_eq!(long.as_str().unwrap(), "a C string longer than seven");
@@ -95,6 +107,7 @@ fn type_attr(index: TypeIndex, name: &str) -> Option<Any> {
 
 #[test]
 fn the_reference_columns_exist_and_convert_casts() {
+    let _s = serial();
     for column in ["__ffi_enum__", "__ffi_repr__", "__s_equal__", "__data_to_json__", "__s_visit__"]
     {
         let name = TVMFFIByteArray { data: column.as_ptr().cast(), size: column.len() };
@@ -126,6 +139,7 @@ fn the_reference_columns_exist_and_convert_casts() {
 
 #[test]
 fn arrays_and_shapes() {
+    let _s = serial();
     let a: Array = call("ffi.Array", &[AnyView::from(1i64), s("two").view(), AnyView::from(3.0)])
         .unwrap()
         .get()
@@ -150,6 +164,7 @@ fn arrays_and_shapes() {
 
 #[test]
 fn lists_change_in_place() {
+    let _s = serial();
     let l: List =
         call("ffi.List", &[AnyView::from(1i64), AnyView::from(2i64)]).unwrap().get().unwrap();
     let lv = AnyView::from(l.as_object());
@@ -201,6 +216,7 @@ fn walk(functor: &Function, size: usize) -> Vec<(Any, Any)> {
 
 #[test]
 fn maps_and_dicts() {
+    let _s = serial();
     let m: Map =
         call("ffi.Map", &[s("a").view(), AnyView::from(1i64), s("b").view(), AnyView::from(2i64)])
             .unwrap()
@@ -241,6 +257,7 @@ fn maps_and_dicts() {
 
 #[test]
 fn big_integers_are_keys_by_value() {
+    let _s = serial();
     let big = |words: &[i64]| BigInt::from_words(words);
     let (a, b) = (big(&[5, 1]), big(&[5, 1]));
     assert_ne!(a.as_any().as_object_ptr(), b.as_any().as_object_ptr(), "two objects");
@@ -250,6 +267,7 @@ fn big_integers_are_keys_by_value() {
 
 #[test]
 fn the_first_non_cpu_device_is_found_in_nested_containers() {
+    let _s = serial();
     let cpu = tvmffi_alloc::Tensor::empty(&[1], tvmffi_core::DataType::F32, Device::CPU).unwrap();
     let inner = Array::from_vec(vec![Any::from(cpu.clone())]);
     let outer = List::from_vec(vec![Any::from(1i64), Any::from(inner)]);

@@ -12,6 +12,16 @@ use tvmffi_alloc::object_type::{self, FieldCell, ObjectRoot, Reflect};
 use tvmffi_alloc::{Array, BigInt, Error, Function, List, Shape, Tensor};
 use tvmffi_core::{Any, AnyView, DataType, Device, DeviceType, Object, ObjectRef, TypeIndex};
 
+/// The `runtime` feature keeps one global error slot: tests that raise errors run one at a
+/// time, or one may take an error another raised.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    drop(tvmffi_alloc::Error::take_raised());
+    guard
+}
+
 fn call(name: &str, args: &[AnyView<'_>]) -> Result<Any, Error> {
     Function::get_global(name).unwrap_or_else(|| panic!("{name} is registered")).call(args)
 }
@@ -256,6 +266,7 @@ fn shown(r: Result<Any, Error>) -> String {
 
 #[test]
 fn builtin_values_match_the_reference() {
+    let _s = serial();
     let mut failures = Vec::new();
     let mut count = HashMap::new();
     for (op, case, expected) in golden() {
@@ -291,6 +302,7 @@ fn builtin_values_match_the_reference() {
 
 #[test]
 fn hashes_agree_with_equality() {
+    let _s = serial();
     let cases =
         ["arr_arr", "arr_same", "map_same", "dict_same", "cycles", "zeros", "nan_nan", "func_func"];
     for case in cases {
@@ -430,6 +442,7 @@ fn eq(a: &Any, b: &Any) -> bool {
 
 #[test]
 fn reflected_objects_print_their_fields() {
+    let _s = serial();
     let tail = node("tail", 0.5, None);
     let head = node("head", 2.0, Some(&tail));
     assert_eq!(
@@ -454,6 +467,7 @@ fn reflected_objects_print_their_fields() {
 
 #[test]
 fn reflected_objects_compare_and_hash_by_fields_and_hooks() {
+    let _s = serial();
     let a = Any::from(node("n", 1.0, None));
     let b = Any::from(node("n", 1.0, None));
     let c = Any::from(node("n", 2.0, None));
@@ -488,6 +502,7 @@ fn reflected_objects_compare_and_hash_by_fields_and_hooks() {
 
 #[test]
 fn deep_copies_preserve_sharing_and_cycles() {
+    let _s = serial();
     let tail = node("tail", 0.5, None);
     let head = node("head", 2.0, Some(&tail));
     tail.next.set(Some(head.clone())); // head -> tail -> head
@@ -561,6 +576,7 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 #[cfg_attr(miri, ignore = "stack sizes mean nothing under Miri, and 20k levels take hours")]
 fn deep_input_does_not_exhaust_the_stack() {
+    let _s = serial();
     // Deep enough that any per-level native recursion would overflow the small stack.
     const DEPTH: usize = 20_000;
     // Values are built and dropped on a thread with a large stack: dropping nests as deep
@@ -617,6 +633,7 @@ unsafe impl Send for SendRaw {}
 #[test]
 #[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn hooks_nest_only_so_deep() {
+    let _s = serial();
     // A hook that prints itself through fn_repr recurses without end: refused, not a crash.
     #[repr(C)]
     #[derive(Default)]

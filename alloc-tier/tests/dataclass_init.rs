@@ -14,6 +14,16 @@ use tvmffi_core::flags::{FieldFlags, SEqHashKind};
 use tvmffi_core::sys::{TVMFFIAny, TVMFFIByteArray, TVMFFIFieldInfo, TVMFFITypeMetadata, api};
 use tvmffi_core::{Any, AnyView, Object, ObjectRef, TypeIndex};
 
+/// The `runtime` feature keeps one global error slot: tests that raise errors run one at a
+/// time, or one may take an error another raised.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    drop(tvmffi_alloc::Error::take_raised());
+    guard
+}
+
 fn call(name: &str, args: &[AnyView<'_>]) -> Result<Any, Error> {
     Function::get_global(name).unwrap_or_else(|| panic!("{name} is registered")).call(args)
 }
@@ -89,6 +99,7 @@ fn fields(v: &Any) -> (i64, i64, i64, i64) {
 
 #[test]
 fn the_generated_init_binds_positional_and_keyword_arguments() {
+    let _s = serial();
     let (parent, _) = types();
     let i = |v: i64| Any::from(v);
     let kw = kwargs();
@@ -123,6 +134,7 @@ fn the_generated_init_binds_positional_and_keyword_arguments() {
 
 #[test]
 fn the_generated_init_reports_errors_as_the_reference() {
+    let _s = serial();
     let (parent, child) = types();
     let i = |v: i64| Any::from(v);
     let kw = kwargs();
@@ -175,6 +187,7 @@ fn the_generated_init_reports_errors_as_the_reference() {
 
 #[test]
 fn objects_are_made_from_packed_field_names() {
+    let _s = serial();
     let (parent, _) = types();
     let i = |v: i64| Any::from(v);
     let o = call(
@@ -279,6 +292,7 @@ fn bytes(s: &str) -> TVMFFIByteArray {
 
 #[test]
 fn python_defined_layouts_get_accessors_and_constructors() {
+    let _s = serial();
     let key = bytes("test.py.Point");
     // SAFETY: a valid key; a new type under ffi.Object.
     let index = unsafe { api::TVMFFITypeGetOrAllocIndex(&key, -1, 1, 0, 1, 64) };
@@ -364,6 +378,7 @@ tvmffi_alloc::object_type! {
 
 #[test]
 fn enum_types_are_registered_as_the_reference_registers_them() {
+    let _s = serial();
     let keys = ["ffi.EnumState", "ffi.Enum", "ffi.IntEnum", "ffi.StrEnum"];
     let infos: Vec<TypeInfo> = keys.iter().map(|k| TypeInfo::of_key(k).unwrap()).collect();
     let indices: Vec<i32> = infos.iter().map(|t| t.index().0).collect();
@@ -435,6 +450,7 @@ fn enum_types_are_registered_as_the_reference_registers_them() {
 
 #[test]
 fn enum_states_and_entries_work_as_python_uses_them() {
+    let _s = serial();
     // Python makes an `EnumState` with `EnumState()` and stores it in `__ffi_enum__`.
     let state_index = TypeInfo::of_key("ffi.EnumState").unwrap().index();
     let state = type_attr("__ffi_init__", state_index)

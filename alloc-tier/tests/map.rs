@@ -16,6 +16,16 @@ use tvmffi_core::error::ConversionErrorKind;
 use tvmffi_core::sys::{TVMFFIFunctionCell, TVMFFIObject};
 use tvmffi_core::{Any, AnyView, DataType, Device, DeviceType, ObjectRef, StaticObject, TypeIndex};
 
+/// The `runtime` feature keeps one global error slot: tests that raise errors run one at a
+/// time, or one may take an error another raised.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    drop(tvmffi_alloc::Error::take_raised());
+    guard
+}
+
 /// A function object in static memory whose strong count tracks how many values hold it.
 macro_rules! static_function {
     ($($name:ident),*) => {$(
@@ -75,6 +85,7 @@ const fn off(v64: usize, v32: usize, i686: usize) -> usize {
 
 #[test]
 fn empty_maps_and_missing_keys() {
+    let _s = serial();
     let m = Map::new();
     assert_eq!((m.len(), m.is_empty(), m.is_dense()), (0, true, false));
     assert!(m.get(1i64).unwrap().is_none());
@@ -94,6 +105,7 @@ fn empty_maps_and_missing_keys() {
 
 #[test]
 fn typed_access_reports_type_errors() {
+    let _s = serial();
     let mut m = Map::new();
     m.insert(text("n"), 1.5f64).unwrap();
     assert_eq!(m.get_as::<f64>("n").unwrap(), 1.5);
@@ -111,6 +123,7 @@ fn typed_access_reports_type_errors() {
 
 #[test]
 fn small_then_dense_in_insertion_order() {
+    let _s = serial();
     for n in 1..=scale(70, 12) as i64 {
         let mut m = Map::new();
         let d = Dict::new();
@@ -137,6 +150,7 @@ fn small_then_dense_in_insertion_order() {
 
 #[test]
 fn large_maps_of_string_and_int_keys() {
+    let _s = serial();
     let n = scale(5000, 150);
     let mut m = Map::with_capacity(n).unwrap();
     let start = m.as_object().as_raw();
@@ -163,6 +177,7 @@ fn large_maps_of_string_and_int_keys() {
 
 #[test]
 fn setting_a_present_key_moves_it_last_only_where_the_reference_does() {
+    let _s = serial();
     // Small below 4 pairs: the pair keeps its place.
     let mut m: Map = [(1i64, 0i64), (2, 0), (3, 0)].into_iter().collect();
     assert_eq!(m.insert(2i64, 9i64).unwrap().unwrap().get::<i64>(), Ok(0));
@@ -184,6 +199,7 @@ fn setting_a_present_key_moves_it_last_only_where_the_reference_does() {
 
 #[test]
 fn building_from_pairs_dedupes_like_the_reference() {
+    let _s = serial();
     // Below 4 pairs the map is small: a repeated key keeps its first place.
     let m: Map = [(1i64, 1i64), (2, 2), (1, 3)].into_iter().collect();
     assert_eq!(int_keys(&m), [1, 2]);
@@ -198,6 +214,7 @@ fn building_from_pairs_dedupes_like_the_reference() {
 
 #[test]
 fn objects_are_laid_out_as_cpp_reads_them() {
+    let _s = serial();
     let mut m = Map::new();
     m.insert(1i64, 10i64).unwrap();
     let obj = m.as_object().as_raw();
@@ -254,6 +271,7 @@ fn objects_are_laid_out_as_cpp_reads_them() {
 
 #[test]
 fn erase_patterns_keep_the_rest_reachable_and_in_order() {
+    let _s = serial();
     let n = scale(600, 60) as i64;
     for dense in [false, true] {
         let count = if dense { n } else { 4 };
@@ -293,6 +311,7 @@ fn erase_patterns_keep_the_rest_reachable_and_in_order() {
 
 #[test]
 fn dict_clear_keeps_the_layout() {
+    let _s = serial();
     let d: Dict = (0..20i64).map(|i| (i, i)).collect();
     assert!(d.is_dense());
     let alias = d.clone();
@@ -310,6 +329,7 @@ fn dict_clear_keeps_the_layout() {
 
 #[test]
 fn every_key_and_value_is_released_exactly_once() {
+    let _s = serial();
     static_function!(K1, K2, V1, V2);
     {
         let mut m = Map::new();
@@ -347,6 +367,7 @@ fn every_key_and_value_is_released_exactly_once() {
 
 #[test]
 fn copy_on_write_copies_only_shared_maps() {
+    let _s = serial();
     let mut m: Map = (0..3i64).map(|i| (i, i)).collect();
     let snapshot = m.clone();
     assert!(m.remove(99i64).unwrap().is_none());
@@ -371,6 +392,7 @@ fn copy_on_write_copies_only_shared_maps() {
 #[test]
 #[cfg_attr(target_os = "wasi", ignore = "no threads on wasm32-wasip1")]
 fn changes_never_race_with_readers_on_other_threads() {
+    let _s = serial();
     let mut m: Map = (0..8i64).map(|i| (i, i)).collect();
     for round in 0..scale(10, 3) as i64 {
         let shared = m.clone();
@@ -395,6 +417,7 @@ fn changes_never_race_with_readers_on_other_threads() {
 
 #[test]
 fn maps_and_dicts_round_trip_through_any() {
+    let _s = serial();
     let m: Map = [(text("a"), 1i64), (text("b"), 2i64)].into_iter().collect();
     let any = Any::from(m.clone());
     assert_eq!(any.type_index(), TypeIndex::MAP);
@@ -427,6 +450,7 @@ fn maps_and_dicts_round_trip_through_any() {
 
 #[test]
 fn keys_of_every_kind_compare_as_in_the_reference() {
+    let _s = serial();
     static_function!(F, G);
     let long = "a string key longer than seven bytes";
     let mut m = Map::new();
@@ -470,6 +494,7 @@ fn keys_of_every_kind_compare_as_in_the_reference() {
 
 #[test]
 fn capacity_requests_are_checked() {
+    let _s = serial();
     assert!(!Map::with_capacity(3).unwrap().is_dense());
     assert!(Map::with_capacity(4).unwrap().is_dense());
     assert!(Dict::with_capacity(100).unwrap().is_dense());

@@ -2,10 +2,14 @@
 //! through `TVMFFIGetTypeInfo` and `TVMFFIGetTypeAttrColumn` exactly as C++ and Python read
 //! it: field getters and setters called with the field's address, metadata JSON, methods,
 //! type attributes.
+//!
+//! The `runtime` feature keeps one global error slot, so these tests run one at a time (a
+//! test that takes an error another raised fails with the wrong kind).
 
 extern crate alloc;
 
 use core::ffi::c_void;
+use std::sync::{Mutex, MutexGuard};
 
 use tvmffi_alloc::error::Error;
 use tvmffi_alloc::object_type::info::{TypeInfo, create_empty_object, has_creator, type_attr};
@@ -14,6 +18,14 @@ use tvmffi_alloc::{Array, Function};
 use tvmffi_core::flags::{FieldFlags, SEqHashKind};
 use tvmffi_core::sys::{TVMFFIAny, TVMFFIFieldInfo, TVMFFIFieldSetter, TVMFFITypeInfo, api};
 use tvmffi_core::{Any, AnyView, Object, ObjectHeader, ObjectRef, TypeIndex};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    drop(Error::take_raised());
+    guard
+}
 
 #[repr(C)]
 #[derive(Clone, Default)]
@@ -155,6 +167,7 @@ fn new_point(x: i64, y: f64) -> ObjectRef<Object<Point>> {
 
 #[test]
 fn metadata_describes_the_type() {
+    let _s = serial();
     let (point, point3) = registered();
     // SAFETY: registered with metadata, which lives for the program.
     let meta = unsafe { &*info(point).metadata };
@@ -170,6 +183,7 @@ fn metadata_describes_the_type() {
 
 #[test]
 fn fields_carry_offsets_flags_schemas_and_defaults() {
+    let _s = serial();
     let (point, _) = registered();
     let names: Vec<_> = fields(point).iter().map(|f| text(&f.name)).collect();
     assert_eq!(names, ["x", "y", "label", "tags"]);
@@ -223,6 +237,7 @@ fn fields_carry_offsets_flags_schemas_and_defaults() {
 
 #[test]
 fn getters_and_setters_work_through_the_c_signatures() {
+    let _s = serial();
     let (point, _) = registered();
     let p = new_point(3, 1.5);
     assert_eq!(c_get(&p, field(point, "x")).unwrap().get::<i64>().unwrap(), 3);
@@ -256,6 +271,7 @@ fn getters_and_setters_work_through_the_c_signatures() {
 
 #[test]
 fn subclasses_list_inherited_fields_first() {
+    let _s = serial();
     let (point, point3) = registered();
     assert_eq!(info(point3).type_depth, 2);
     let own: Vec<_> = fields(point3).iter().map(|f| text(&f.name)).collect();
@@ -286,6 +302,7 @@ fn subclasses_list_inherited_fields_first() {
 
 #[test]
 fn methods_are_registered_with_schemas() {
+    let _s = serial();
     let (point, _) = registered();
     let t = TypeInfo::of(point).unwrap();
     let sum = t.method("sum").unwrap();
@@ -313,6 +330,7 @@ fn methods_are_registered_with_schemas() {
 
 #[test]
 fn automatic_type_attributes_are_set() {
+    let _s = serial();
     let (point, point3) = registered();
     assert!(!type_attr("__ffi_type_final__", point).unwrap().get::<bool>().unwrap());
     assert!(type_attr("__ffi_type_final__", point3).unwrap().get::<bool>().unwrap());
@@ -337,12 +355,13 @@ fn automatic_type_attributes_are_set() {
     // A subclass object is not copied as its parent.
     let p3 = object_type::new_object(Point3::default()).unwrap();
     let e = copy.call(&[AnyView::from(&p3)]).unwrap_err();
-    assert_eq!(e.kind(), "TypeError");
+    assert_eq!(e.kind(), "TypeError", "{}", e.message());
     assert!(type_attr("__ffi_shallow_copy__", point3).is_none(), "Point3 did not ask for one");
 }
 
 #[test]
 fn empty_objects_come_from_the_creator_or_are_refused() {
+    let _s = serial();
     let (point, _) = registered();
     let t = TypeInfo::of(point).unwrap();
     assert!(has_creator(t));
@@ -369,6 +388,7 @@ fn empty_objects_come_from_the_creator_or_are_refused() {
 
 #[test]
 fn field_info_sets_fields_and_defaults() {
+    let _s = serial();
     let (point, _) = registered();
     let t = TypeInfo::of(point).unwrap();
     let p = new_point(1, 1.0);
@@ -393,6 +413,7 @@ fn field_info_sets_fields_and_defaults() {
 #[test]
 #[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn writable_fields_may_be_written_while_shared() {
+    let _s = serial();
     let (point, _) = registered();
     let p = new_point(0, 0.0);
     std::thread::scope(|s| {
@@ -468,6 +489,7 @@ unsafe impl object_type::ObjectDef for FailsToRegister {
 
 #[test]
 fn on_register_runs_before_the_index_is_handed_out() {
+    let _s = serial();
     let obj = object_type::new_object(SelfRegistering { level: 3 }).unwrap();
     let t = TypeInfo::of(obj.type_index()).unwrap();
     assert_eq!(t.key(), "test.reflect.SelfRegistering");

@@ -15,6 +15,16 @@ use tvmffi_core::error::ConversionErrorKind;
 use tvmffi_core::sys::{TVMFFIAny, TVMFFIFunctionCell, TVMFFIObject, TVMFFISeqCell};
 use tvmffi_core::{Any, AnyView, ObjectRef, Payload, StaticObject, TypeIndex};
 
+/// The `runtime` feature keeps one global error slot: tests that raise errors run one at a
+/// time, or one may take an error another raised.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    drop(tvmffi_alloc::Error::take_raised());
+    guard
+}
+
 /// A function object in static memory whose strong count tracks how many elements hold it.
 macro_rules! static_function {
     ($name:ident) => {
@@ -51,6 +61,7 @@ const fn scale(n: usize, miri: usize) -> usize {
 
 #[test]
 fn empty_arrays() {
+    let _s = serial();
     let a = Array::new();
     assert_eq!((a.len(), a.capacity(), a.is_empty()), (0, 4, true));
     assert!(a.get(0).is_none() && a.as_slice().is_empty() && a.iter().next().is_none());
@@ -66,6 +77,7 @@ fn empty_arrays() {
 
 #[test]
 fn array_elements_are_released_exactly_once() {
+    let _s = serial();
     static_function!(F);
     {
         let a: Array = (0..3).map(|_| fref(&F)).chain([Any::from(7i64)]).collect();
@@ -87,6 +99,7 @@ fn array_elements_are_released_exactly_once() {
 
 #[test]
 fn array_from_views_owns_copies() {
+    let _s = serial();
     static_function!(F);
     let obj = F.new_ref();
     let views = [AnyView::from(&obj), AnyView::from(3i64), AnyView::from(2.5f64)];
@@ -105,6 +118,7 @@ fn array_from_views_owns_copies() {
 
 #[test]
 fn large_array() {
+    let _s = serial();
     let n = scale(100_000, 300);
     let a: Array = (0..n as i64).collect();
     assert_eq!((a.len(), a.capacity()), (n, n));
@@ -132,6 +146,7 @@ impl<I: Iterator<Item = Any>> Iterator for Claims<I> {
 
 #[test]
 fn arrays_built_in_place_survive_wrong_size_hints_and_failures() {
+    let _s = serial();
     static_function!(F);
     // An exact hint builds in place; a short or a long one must not lose or leak elements.
     for (n, claimed) in [(3, 3), (3, 5), (5, 2), (0, 4), (4, 0)] {
@@ -163,6 +178,7 @@ fn arrays_built_in_place_survive_wrong_size_hints_and_failures() {
 
 #[test]
 fn array_bad_indices_and_types_are_errors() {
+    let _s = serial();
     let a: Array = [1i64, 2].into_iter().collect();
     for i in [2, 3, usize::MAX] {
         assert!(a.get(i).is_none());
@@ -174,6 +190,7 @@ fn array_bad_indices_and_types_are_errors() {
 
 #[test]
 fn array_converts_with_any_both_ways() {
+    let _s = serial();
     let a: Array = [10i64, 20].into_iter().collect();
     let view = AnyView::from(&a);
     assert_eq!(view.type_index(), TypeIndex::ARRAY);
@@ -196,6 +213,7 @@ fn array_converts_with_any_both_ways() {
 
 #[test]
 fn arrays_and_lists_convert_into_each_other_by_copy() {
+    let _s = serial();
     let list: List = [1i64, 2].into_iter().collect();
     let array: Array = Any::from(list.clone()).get().unwrap();
     list.push(3i64);
@@ -215,6 +233,7 @@ fn arrays_and_lists_convert_into_each_other_by_copy() {
 /// `Set` in place, and `push_back` into spare capacity. The drop must follow the cell.
 #[test]
 fn array_drop_follows_in_place_changes() {
+    let _s = serial();
     static_function!(F);
     let a: Array = [fref(&F), fref(&F), fref(&F)].into_iter().collect();
     let raw = a.into_object().into_raw(); // "C++" now holds the only reference
@@ -281,6 +300,7 @@ unsafe extern "C" fn foreign_free(data: *mut c_void) {
 /// must destroy them there and free the buffer through the deleter, as `~SeqBaseObj` does.
 #[test]
 fn array_with_a_data_deleter_frees_through_it() {
+    let _s = serial();
     static_function!(F);
     let raw = Array::from_vec(vec![fref(&F), fref(&F)]).into_object().into_raw();
     let seq = cell(raw);
@@ -305,6 +325,7 @@ fn array_with_a_data_deleter_frees_through_it() {
 
 #[test]
 fn list_grows_and_shrinks_like_the_reference() {
+    let _s = serial();
     let l = List::new();
     assert_eq!((l.len(), l.capacity()), (0, 0));
     let mut caps = Vec::new();
@@ -338,6 +359,7 @@ fn list_grows_and_shrinks_like_the_reference() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri stops at an allocation this size instead of failing it")]
 fn reserving_more_than_memory_is_an_error_not_an_abort() {
+    let _s = serial();
     let l = List::from_vec(vec![Any::from(1i64)]);
     let huge = 1usize << 58; // 2^62 bytes: within `isize`, beyond any address space
     assert_eq!(l.reserve(huge).unwrap_err(), SeqError::OutOfMemory { capacity: huge + 1 });
@@ -352,6 +374,7 @@ fn reserving_more_than_memory_is_an_error_not_an_abort() {
 
 #[test]
 fn list_elements_are_released_exactly_once() {
+    let _s = serial();
     static_function!(F);
     let l = List::new();
     for _ in 0..5 {
@@ -384,6 +407,7 @@ fn list_elements_are_released_exactly_once() {
 
 #[test]
 fn list_bad_indices_are_errors() {
+    let _s = serial();
     let l: List = [1i64, 2].into_iter().collect();
     for i in [2usize, 3, usize::MAX] {
         let oob = SeqError::IndexOutOfRange { index: i, len: 2 };
@@ -408,6 +432,7 @@ fn list_bad_indices_are_errors() {
 
 #[test]
 fn list_handles_share_one_list() {
+    let _s = serial();
     let a = List::new();
     let b = a.clone();
     a.push(1i64);
@@ -431,6 +456,7 @@ fn list_handles_share_one_list() {
 #[test]
 #[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
 fn list_threads_push_through_clones() {
+    let _s = serial();
     let (threads, per) = (4, scale(500, 10));
     let list = List::new();
     std::thread::scope(|s| {
@@ -453,6 +479,7 @@ fn list_threads_push_through_clones() {
 /// through its deleter), and free our own buffer at the end.
 #[test]
 fn list_accepts_a_foreign_buffer() {
+    let _s = serial();
     static_function!(F);
     let l: List = [fref(&F), Any::from(1i64)].into_iter().collect();
     let seq = cell(l.as_object().as_raw());
@@ -485,6 +512,7 @@ fn list_accepts_a_foreign_buffer() {
 #[cfg(any(unix, windows))]
 #[test]
 fn list_grown_the_way_cpp_grows_it() {
+    let _s = serial();
     unsafe extern "C" {
         fn malloc(size: usize) -> *mut c_void;
     }
@@ -514,6 +542,7 @@ fn list_grown_the_way_cpp_grows_it() {
 /// the list's lock, so this neither deadlocks nor corrupts the list.
 #[test]
 fn element_destructors_may_use_the_list() {
+    let _s = serial();
     struct PushOnDrop(tvmffi_core::WeakRef<ListObj>);
     impl Drop for PushOnDrop {
         fn drop(&mut self) {
@@ -570,6 +599,7 @@ impl Rng {
 /// twice.
 #[test]
 fn list_matches_vec_under_random_operations() {
+    let _s = serial();
     static_function!(F);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let list = List::new();

@@ -16,6 +16,16 @@ use tvmffi_alloc::{Array, Error, Function};
 use tvmffi_core::sys::{TVMFFIAny, TVMFFIByteArray, TVMFFIFieldInfo, TVMFFITypeInfo, api};
 use tvmffi_core::{Any, AnyView, TypeIndex};
 
+/// The `runtime` feature keeps one global error slot: tests that raise errors run one at a
+/// time, or one may take an error another raised.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    drop(tvmffi_alloc::Error::take_raised());
+    guard
+}
+
 fn call(name: &str, args: &[AnyView<'_>]) -> Result<Any, Error> {
     Function::get_global(name).unwrap_or_else(|| panic!("{name} is registered")).call(args)
 }
@@ -88,6 +98,7 @@ fn type_attr(index: i32, name: &str) -> Option<Any> {
 
 #[test]
 fn equality_hash_and_mismatch_by_name() {
+    let _s = serial();
     let (a, b) = (dsl::parse(r#"{"a" [1 2 3]}"#), dsl::parse(r#"{"a" [1 2]}"#));
     let f = AnyView::from(false);
     let eq = call("ffi.StructuralEqual", &[a.view(), b.view(), f, f]).unwrap();
@@ -135,6 +146,7 @@ fn equality_hash_and_mismatch_by_name() {
 
 #[test]
 fn structural_keys_hash_by_structure_in_maps() {
+    let _s = serial();
     let k1 = call("ffi.StructuralKey", &[dsl::parse(r#"{"x" [1 2] "y" [3]}"#).view()]).unwrap();
     let k2 = call("ffi.StructuralKey", &[dsl::parse(r#"{"y" [3] "x" [1 2]}"#).view()]).unwrap();
     let k3 = call("ffi.StructuralKey", &[dsl::parse(r#"{"x" [1 2] "y" [5]}"#).view()]).unwrap();
@@ -166,6 +178,7 @@ fn structural_keys_hash_by_structure_in_maps() {
 
 #[test]
 fn access_paths_through_their_methods_and_repr() {
+    let _s = serial();
     const P: &str = "ffi.reflection.AccessPath";
     let root = method(P, "_root", &[]).unwrap();
     let a = method(P, "_attr", &[root.view(), s("layer").view()]).unwrap();
@@ -226,6 +239,7 @@ fn access_paths_through_their_methods_and_repr() {
 
 #[test]
 fn types_have_the_reference_fields_and_static_index() {
+    let _s = serial();
     let interrupt = type_info("ffi.VisitInterrupt");
     assert_eq!(interrupt.type_index, TypeIndex::VISIT_INTERRUPT.0);
     // The dynamic indices the reference's library gives them (after its enum types, 128-131).
@@ -271,6 +285,7 @@ fn types_have_the_reference_fields_and_static_index() {
 
 #[test]
 fn walks_maps_and_visitors_by_name() {
+    let _s = serial();
     let root = dsl::parse("[1 [2 3]]");
     let seen = alloc::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = seen.clone();

@@ -142,16 +142,16 @@ impl Obj {
     }
 }
 
-static ITERATIONS: AtomicUsize = AtomicUsize::new(0);
-
-/// Run `f` under loom, counting and reporting the interleavings explored.
+/// Run `f` under loom, counting and reporting the interleavings explored (a counter of its
+/// own: the test harness runs models in parallel).
 fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
-    let before = ITERATIONS.load(SeqCst);
+    let iterations = Arc::new(AtomicUsize::new(0));
+    let counter = iterations.clone();
     loom::model(move || {
-        ITERATIONS.fetch_add(1, SeqCst);
+        counter.fetch_add(1, SeqCst);
         f();
     });
-    println!("loom {name}: {} iterations", ITERATIONS.load(SeqCst) - before);
+    println!("loom {name}: {} iterations", iterations.load(SeqCst));
 }
 
 #[test]

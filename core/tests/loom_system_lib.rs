@@ -30,15 +30,16 @@ fn which(e: SystemFunction) -> i32 {
     unsafe { (e.safe_call())(core::ptr::null_mut(), core::ptr::null(), 0, core::ptr::null_mut()) }
 }
 
-static ITERATIONS: AtomicUsize = AtomicUsize::new(0);
-
+/// Run `body` under loom, counting and reporting the interleavings explored (a counter of
+/// its own: the test harness runs models in parallel).
 fn model(name: &str, body: impl Fn() + Sync + Send + 'static) {
-    let before = ITERATIONS.load(SeqCst);
+    let iterations = Arc::new(AtomicUsize::new(0));
+    let counter = iterations.clone();
     loom::model(move || {
-        ITERATIONS.fetch_add(1, SeqCst);
+        counter.fetch_add(1, SeqCst);
         body();
     });
-    println!("loom {name}: {} iterations", ITERATIONS.load(SeqCst) - before);
+    println!("loom {name}: {} iterations", iterations.load(SeqCst));
 }
 
 #[test]

@@ -109,12 +109,17 @@ fn eight_threads_share_call_and_drop_and_nothing_they_made_stays_alive() {
     }
     let board: Arc<Board> = Arc::default();
     // Threads too: the standard library keeps some state of its own once threads exist.
-    std::thread::scope(|s| {
-        for id in 0..8 {
-            let (board, f) = (&board, &f);
-            s.spawn(move || round(id, 0, board, f));
-        }
-    });
+    // Joined, not scoped: a scope returns when its closures end, before the threads'
+    // thread-local destructors have run, which would then free during the count.
+    let warm_up: Vec<_> = (0..8)
+        .map(|id| {
+            let (board, f) = (board.clone(), f.clone());
+            std::thread::spawn(move || round(id, 0, &board, &f))
+        })
+        .collect();
+    for t in warm_up {
+        t.join().expect("a warm-up thread failed");
+    }
     *board.lock().unwrap() = Vec::new();
     let stop = Arc::new(AtomicBool::new(false));
     let created = Arc::new(AtomicU64::new(0));

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Reliability: fuzzing (cargo fuzz, fuzz/), loom models of the refcount and the registry,
+# ThreadSanitizer on the threaded tests, the soak test, and valgrind on the C hosts,
+# kernels, the soak test and the Rust hosts. `ci/reliability-short.sh` (a step of
+# ci/test.sh) runs the short version (--short): each fuzz target for a bounded number of
+# runs, loom with a bounded preemption count, TSan on a small set, valgrind on the C hosts
+# and a one-second soak. Without --short this is the long run whose figures the README
+# reports; it also runs ci/miri.sh. Both leave their figures in build/reliability/figures.md.
+#
+# Knobs (long run): FUZZ_RUNS (10000000 per target), FUZZ_SECONDS (1800, a cap per
+# target), SOAK_SECS (300), MIRI (1; 0 leaves Miri to its own step of ci/test.sh). Every
+# tool that cannot be installed is skipped with a message.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+short=0
+[ "${1:-}" = --short ] && short=1
+if [ "$short" = 1 ]; then
+    section "reliability (short): fuzz, loom, TSan, valgrind"
+else
+    section "reliability (long): fuzz, loom, TSan, soak, Miri, valgrind"
+fi
+
+out="$REPO_ROOT/build/reliability"
+mkdir -p "$out"
+figures="$out/figures.md"
+: >"$figures"
+note() { printf '%s\n' "$*" | tee -a "$figures"; }
+failed=0
+fail() {
+    echo "FAILED: $*"
+    failed=1
+}
+
+FUZZ_TARGETS=(any_convert dlpack_import text map_model json dtype_parse c_api)
+nightly=0
+ensure_nightly rust-src && nightly=1
+
+# --- fuzzing ---------------------------------------------------------------------------
+fuzz() {
+    if [ "$nightly" = 0 ]; then
+        skip "fuzzing: no nightly toolchain"
+        return
+    fi
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        run cargo install -q cargo-fuzz --locked || {
+            skip "fuzzing: cargo-fuzz cannot be installed"
+            return
+        }
+    fi
+    local runs seconds
+    if [ "$short" = 1 ]; then runs=20000 seconds=15; else runs="${FUZZ_RUNS:-10000000}" seconds="${FUZZ_SECONDS:-1800}"; fi
+    (cd fuzz && run cargo +nightly fuzz build -O -a) || {
+        fail "the fuzz targets do not build"
+        return
+    }
+    note "| fuzz target | executions | seconds | corpus |"
+    note "| --- | --- | --- | --- |"
+    local t log execs secs
+    for t in "${FUZZ_TARGETS[@]}"; do
+        mkdir -p "fuzz/corpus/$t"
+        log="$out/fuzz-$t.log"
+        # The committed seeds (fuzz/seeds) are read; new inputs go to the ignored corpus.
+        if ! (cd fuzz && cargo +nightly fuzz run -O -a "$t" "corpus/$t" "seeds/$t" -- \
+            -runs="$runs" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1) >"$log" 2>&1; then
+            tail -40 "$log"
+            fail "fuzz target $t (log: $log; reproducer under fuzz/artifacts/$t)"
+        fi
+        execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+        secs="$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)"
+        note "| $t | ${execs:-?} | ${secs:-?} | $(find "fuzz/corpus/$t" -type f | wc -l) inputs |"
+    done
+}
+
+# --- loom ------------------------------------------------------------------------------
+loom() {
+    local log="$out/loom.log"
+    if [ "$short" = 1 ]; then export LOOM_MAX_PREEMPTIONS=2; else unset LOOM_MAX_PREEMPTIONS; fi
+    if ! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$REPO_ROOT/target/loom" run cargo test -q --release \
+        -p tvmffi-core --test loom_refcount --test loom_system_lib -- --nocapture >"$log" 2>&1; then
+        tail -40 "$log"
+        fail "loom models"
+    fi
+    note ""
+    note "loom (preemption bound: ${LOOM_MAX_PREEMPTIONS:-none}):"
+    grep -o 'loom .*: [0-9]* iterations' "$log" | sed 's/^/  /' | tee -a "$figures"
+}
+
+# --- ThreadSanitizer -----------------------------------------------------------------------
+tsan() {
+    if [ "$nightly" = 0 ]; then
+        skip "ThreadSanitizer: no nightly toolchain with rust-src"
+        return
+    fi
+    local log="$out/tsan.log" soak_secs=1
+    [ "$short" = 1 ] || soak_secs=60
+    local host
+    host="$(rustc -vV | sed -n 's/^host: //p')"
+    # std is rebuilt with the sanitizer (-Zbuild-std); fences are not used on the drop
+    # paths (acquiring loads instead), so TSan needs no suppressions.
+    export RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread"
+    export TSAN_OPTIONS="halt_on_error=1 allocator_may_return_null=1"
+    local t=(cargo +nightly test -Zbuild-std --target "$host")
+    local ok=1
+    : >"$log"
+    {
+        TVMFFI_SOAK_SECS="$soak_secs" CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" \
+            -p tvmffi-std --test soak --test boundary &&
+            CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-core --test objects &&
+            CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-alloc --features runtime \
+                --test map --test dict &&
+            if [ "$short" = 0 ]; then
+                CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-core &&
+                    CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-alloc --features runtime \
+                        --test seq --test tensor --test reflect --test dataclass --test runtime --test function &&
+                    CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-std --test leak_flat
+            fi
+    } >>"$log" 2>&1 || ok=0
+    unset RUSTFLAGS RUSTDOCFLAGS TSAN_OPTIONS
+    local races
+    races="$(grep -c 'WARNING: ThreadSanitizer' "$log" || true)"
+    note ""
+    note "ThreadSanitizer: $(grep -c '^test result: ok' "$log") test binaries, $(grep -o '[0-9]* passed' "$log" | awk '{s+=$1} END {print s+0}') tests, $races reports"
+    if [ "$ok" = 0 ] || [ "$races" != 0 ]; then
+        grep -A30 'WARNING: ThreadSanitizer' "$log" | head -60 || tail -40 "$log"
+        fail "ThreadSanitizer"
+    fi
+}
+
+# --- soak ------------------------------------------------------------------------------
+soak() {
+    local log="$out/soak.log"
+    if ! TVMFFI_SOAK_SECS="${SOAK_SECS:-300}" run cargo test -q --release -p tvmffi-std --test soak \
+        --test leak_flat -- --nocapture >"$log" 2>&1; then
+        tail -40 "$log"
+        fail "soak"
+    fi
+    note ""
+    grep -E '^(soak|flat):' "$log" | sed 's/^/  /' | tee -a "$figures"
+}
+
+# --- valgrind --------------------------------------------------------------------------
+vg() {
+    local name="$1"
+    shift
+    local log="$out/valgrind-$name.log"
+    # RUST_BACKTRACE unset: with it, std's panic hook in a Rust kernel library symbolizes
+    # backtraces into caches of that library's std, which are lost when it is unloaded.
+    if env -u RUST_BACKTRACE valgrind --leak-check=full --errors-for-leak-kinds=definite \
+        --error-exitcode=99 --show-leak-kinds=definite --suppressions=ci/valgrind.supp \
+        --log-file="$log" "$@" >"$log.out" 2>&1; then
+        note "  $name: $(grep -o 'definitely lost: [0-9,]* bytes in [0-9,]* blocks' "$log" || echo 'no leaks possible'), $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$log")"
+    else
+        cat "$log.out" "$log" | tail -60
+        fail "valgrind: $name"
+    fi
+}
+
+# The executable of the std tier's integration test $1, built with the cargo flags after it.
+test_binary() {
+    local name="$1" bin
+    shift
+    bin="$(cargo test -q "$@" -p tvmffi-std --test "$name" --no-run --message-format=json 2>/dev/null |
+        sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+    [ -n "$bin" ] && echo "$bin"
+}
+
+valgrind_suite() {
+    if ! command -v valgrind >/dev/null && ! ensure_apt valgrind; then
+        skip "valgrind cannot be installed"
+        return
+    fi
+    if ! ensure_venv; then
+        skip "valgrind: the reference headers (venv) are missing"
+        return
+    fi
+    local include_dir reference_dir vgout="$out/valgrind"
+    include_dir="$("$VENV/bin/tvm-ffi-config" --includedir)"
+    reference_dir="$("$VENV/bin/tvm-ffi-config" --libdir)"
+    mkdir -p "$vgout"
+    run cargo build --release -q -p tvmffi-std-cdylib
+    local ours="$REPO_ROOT/target/release"
+    note ""
+    note "valgrind (definite leaks and memory errors):"
+    # The C hosts and kernels of ci/std-abi.sh, on our libtvm_ffi.so.
+    run cc -std=c11 -g -O1 -I"$include_dir" -o "$vgout/abi_host" tests/fixtures/c/abi_host.c \
+        -L"$ours" -ltvm_ffi -Wl,-rpath,"$ours"
+    vg abi_host "$vgout/abi_host"
+    run cc -std=c11 -g -O1 -fPIC -shared -I"$include_dir" -o "$vgout/libraising_kernel.so" \
+        tests/fixtures/c/raising_kernel.c -L"$reference_dir" -ltvm_ffi
+    run cc -std=c11 -g -O1 -I"$include_dir" -o "$vgout/c_host" tests/fixtures/c/c_host.c \
+        -L"$reference_dir" -ltvm_ffi
+    LD_LIBRARY_PATH="$ours" vg c_host "$vgout/c_host" "$vgout/libraising_kernel.so"
+    # The soak test: 8 threads (which valgrind runs one at a time), objects of every kind.
+    local profile=() secs=1
+    [ "$short" = 1 ] || profile=(--release) secs=30
+    local soak_bin
+    if soak_bin="$(test_binary soak "${profile[@]}")"; then
+        TVMFFI_SOAK_SECS="$secs" vg soak "$soak_bin" --nocapture
+        grep '^soak:' "$out/valgrind-soak.log.out" | sed 's/^/    /' | tee -a "$figures" || true
+    else
+        fail "cannot build the std tier's soak test"
+    fi
+    [ "$short" = 1 ] && return
+    # The C++ interop programs (our objects read by C++ built against the reference).
+    run cargo build -q -p tvmffi-interop
+    local src name
+    for src in tests/interop/cpp/*.cc; do
+        name="$(basename "$src" .cc)"
+        run g++ -std=c++17 -g -O1 -I"$include_dir" -o "$vgout/interop_$name" "$src" \
+            "$REPO_ROOT/target/debug/libtvmffi_interop.a" -L"$reference_dir" -ltvm_ffi \
+            -Wl,-rpath,"$reference_dir" -lpthread -ldl -lm
+        vg "interop_$name" "$vgout/interop_$name"
+    done
+    # The Rust hosts: the std tier's tests that load C, C++ and Rust kernel libraries
+    # (leak_flat's resident-set check means nothing under valgrind, which keeps freed blocks).
+    local bin
+    for t in module_c module_rust dataclass_cxx boundary; do
+        bin="$(test_binary "$t" --release)" || {
+            fail "cannot build the std tier's test $t"
+            continue
+        }
+        vg "rust_host_$t" "$bin" --test-threads=1
+    done
+    # The Python package on our runtime (ci/python-runtime.sh's venv), when it is there.
+    if [ -x "$REPO_ROOT/.venv-ours/bin/python" ]; then
+        PYTHONMALLOC=malloc vg python_add_one "$REPO_ROOT/.venv-ours/bin/python" \
+            examples/add_one/run.py "$REPO_ROOT/target/debug/libadd_one.so"
+    else
+        note "  the Python package on our runtime: not run (no .venv-ours; run ci/python-runtime.sh first)"
+    fi
+}
+
+fuzz
+loom
+tsan
+valgrind_suite
+if [ "$short" = 0 ]; then
+    soak
+    if [ "${MIRI:-1}" = 0 ]; then
+        note ""
+        note "Miri: left to ci/miri.sh (MIRI=0)"
+    elif bash ci/miri.sh >"$out/miri.log" 2>&1; then
+        note ""
+        note "Miri: core and alloc tiers on x86_64, i686 and s390x: ok ($(grep -o '[0-9]* passed' "$out/miri.log" | awk '{s+=$1} END {print s+0}') tests)"
+    else
+        tail -40 "$out/miri.log"
+        fail "Miri"
+    fi
+    echo "figures: $figures"
+fi
+exit "$failed"
