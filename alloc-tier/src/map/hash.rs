@@ -63,6 +63,7 @@ impl<'a> Norm<'a> {
     /// A borrowed value: C strings and byte arrays count as the text they hold, as the
     /// reference turns them into strings before looking them up, and an r-value reference
     /// as the object it refers to.
+    #[inline]
     pub(crate) fn of_borrowed(view: &'a AnyView<'a>) -> Self {
         if view.type_index() == TypeIndex::OBJECT_RVALUE_REF {
             // SAFETY: an `OBJECT_RVALUE_REF` carries a pointer to an object-pointer slot,

@@ -187,6 +187,7 @@ impl<'a> Key<'a> {
     }
 
     /// The key as hashing and equality see it.
+    #[inline]
     fn norm(&self) -> hash::Norm<'_> {
         match &self.inner {
             KeyInner::View(v) => hash::Norm::of_borrowed(v),
