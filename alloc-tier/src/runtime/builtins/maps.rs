@@ -78,10 +78,10 @@ pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
     });
     b.def_packed("ffi.MapGetItem", |args| {
         const SIG: &str = "ffi.MapGetItem(0: ffi.Map, 1: Any) -> Any";
-        let [_, key] = arity(SIG, args)?;
+        let [map, key] = arity(SIG, args)?;
         // Borrowed when it is an `ffi.Map` (no reference counting on the lookup path).
         let at = |map: &Map| Ok(any_view_to_owned(map.at(*key)?)?);
-        match Map::with_borrowed(args[0], at) {
+        match Map::with_borrowed(*map, at) {
             Some(found) => found,
             None => at(&arg::<Map>(SIG, args, 0, "ffi.Map")?),
         }
