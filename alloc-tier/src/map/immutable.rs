@@ -4,12 +4,13 @@
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::fmt;
+use core::mem::ManuallyDrop;
 
 use tvmffi_core::{
     Any, AnyView, ConversionError, FromAnyView, Object, ObjectRef, Payload, TypeIndex,
 };
 
-use super::custom::{any_equal, any_hash};
+use super::custom::{self, any_equal, any_hash};
 use super::dense::{self, Dense, Probe};
 use super::hash::{Norm, same_bits};
 use super::iter::{MapIntoIter, MapIter};
@@ -122,14 +123,7 @@ pub(super) fn insert_into(m: RawMap, key: Any, value: Any) -> Result<Option<Any>
                 d.store(m);
                 return Ok(None);
             }
-            Probe::Full => {
-                let stored = table::stored_hashes(m, |k: &Any| any_hash(&Norm::of_any(k)))?;
-                let kv = Kv { key, value };
-                return match table::commit_insert(m, Plan::Rehash, kv, Some(hash), stored) {
-                    Ok(left) => Ok(left.old_value),
-                    Err((_, e)) => Err(e),
-                };
-            }
+            Probe::Full => return grow_with(m, d, Kv { key, value }, hash),
         }
     }
     let mut key_hash = None;
@@ -151,6 +145,38 @@ pub(super) fn insert_into(m: RawMap, key: Any, value: Any) -> Result<Option<Any>
     match table::commit_insert(m, plan, kv, key_hash, stored) {
         Ok(left) => Ok(left.old_value),
         Err((_, e)) => Err(e),
+    }
+}
+
+/// Insert a new pair into a full dense table `d` (of `m`): rebuild it at twice the size
+/// with the pair (`InsertMaybeReHash`). Out of line: once per doubling, and kept out of the
+/// insertion path's registers.
+#[inline(never)]
+fn grow_with(m: RawMap, d: Dense, kv: Kv, hash: u64) -> Result<Option<Any>, MapError> {
+    let kv = ManuallyDrop::new(kv);
+    let stored_hash = |k: &Any| custom::hash_without_user_code(&Norm::of_any(k));
+    // SAFETY: `kv` stays put during the call.
+    match unsafe { d.grown_with(stored_hash, (hash, &raw const *kv)) } {
+        Ok(Some(table)) => {
+            // The table owns the pairs now, `kv`'s bits included (not dropped:
+            // `ManuallyDrop`); the old blocks are freed without them.
+            drop(d.into_old_buffer());
+            table.store(m);
+            Ok(None)
+        }
+        Err(e) => {
+            drop(ManuallyDrop::into_inner(kv));
+            Err(e)
+        }
+        // A stored key hashes through user code: hash every key first.
+        Ok(None) => {
+            let kv = ManuallyDrop::into_inner(kv);
+            let stored = table::stored_hashes(m, |k: &Any| any_hash(&Norm::of_any(k)))?;
+            match table::commit_insert(m, Plan::Rehash, kv, Some(hash), stored) {
+                Ok(left) => Ok(left.old_value),
+                Err((_, e)) => Err(e),
+            }
+        }
     }
 }
 
