@@ -122,6 +122,23 @@ impl<'a> Norm<'a> {
     }
 }
 
+/// Whether a value of this type index is a plain value, which hashes by its bits and
+/// equals exactly the values with the same 16 bytes ([`Norm::compares_by_bits`]) without
+/// being normalised first: no object, no text (content), no r-value reference (the object
+/// it points to).
+#[inline]
+pub(crate) fn is_plain(type_index: TypeIndex) -> bool {
+    !type_index.is_object()
+        && !matches!(
+            type_index,
+            TypeIndex::SMALL_STR
+                | TypeIndex::RAW_STR
+                | TypeIndex::SMALL_BYTES
+                | TypeIndex::BYTE_ARRAY_PTR
+                | TypeIndex::OBJECT_RVALUE_REF
+        )
+}
+
 /// The hash that needs no type attribute: text by content, other values by their bits;
 /// `None` for objects, whose type may have a `__any_hash__`.
 pub(crate) fn builtin_hash(key: &Norm<'_>) -> Option<u64> {
@@ -227,5 +244,23 @@ mod tests {
         assert_eq!(builtin_hash(&norm(&one)), Some(combine(1, 1)));
         assert_eq!(builtin_hash(&norm(&Any::NONE)), Some(combine(0, 0)));
         assert_eq!(norm(&one).object_type(), None);
+    }
+
+    #[test]
+    fn plain_values_are_those_that_compare_by_their_bits() {
+        let values = [
+            Any::from(1i64),
+            Any::from(2.5f64),
+            Any::from(true),
+            Any::NONE,
+            Any::small_str("key").unwrap(),
+            Any::small_bytes(b"key").unwrap(),
+        ];
+        for v in &values {
+            let plain = is_plain(v.type_index());
+            assert_eq!(plain, Norm::of_any(v).compares_by_bits().is_some(), "{v:?}");
+        }
+        assert!(!is_plain(TypeIndex::STR) && !is_plain(TypeIndex::OBJECT_RVALUE_REF));
+        assert!(!is_plain(TypeIndex::RAW_STR) && !is_plain(TypeIndex::BYTE_ARRAY_PTR));
     }
 }

@@ -288,11 +288,10 @@ impl Map {
     /// Fails only when a key type's `__any_hash__` or `__any_equal__` fails.
     pub fn get<'k>(&self, key: impl Into<Key<'k>>) -> Result<Option<AnyView<'_>>, MapError> {
         let key = key.into();
-        let norm = key.norm();
         let m = self.raw();
-        let kv = match norm.compares_by_bits() {
+        let kv = match key.plain() {
             Some(raw) => table::find_by_bits(m, raw),
-            None => find_in(m, &norm, &mut None)?.map(|p| table::pair(m, p)),
+            None => find_in(m, &key.norm(), &mut None)?.map(|p| table::pair(m, p)),
         };
         // SAFETY: a found pair stays unchanged while `self` is borrowed (no one changes a
         // shared map).
