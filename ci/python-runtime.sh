@@ -25,7 +25,8 @@ export ADD_ONE_LIB="$REPO_ROOT/target/debug/libadd_one.so"
 export RUST_OBJECT_LIB="$REPO_ROOT/target/debug/librust_object.so"
 
 # The tests must describe the package's real behaviour: they pass on the reference first.
-"$VENV/bin/python" -c "import pytest" 2>/dev/null || run "$VENV/bin/pip" install -q pytest </dev/null
+"$VENV/bin/python" -c "import numpy, pytest" 2>/dev/null ||
+    run "$VENV/bin/pip" install -q numpy pytest </dev/null
 TVMFFI_RUNTIME=reference run "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python/runtime
 
 run "$OURS/bin/python" examples/add_one/run.py "$ADD_ONE_LIB"

@@ -63,6 +63,7 @@ impl<'a> Norm<'a> {
     /// A borrowed value: C strings and byte arrays count as the text they hold, as the
     /// reference turns them into strings before looking them up, and an r-value reference
     /// as the object it refers to.
+    #[inline]
     pub(crate) fn of_borrowed(view: &'a AnyView<'a>) -> Self {
         if view.type_index() == TypeIndex::OBJECT_RVALUE_REF {
             // SAFETY: an `OBJECT_RVALUE_REF` carries a pointer to an object-pointer slot,
@@ -119,6 +120,23 @@ impl<'a> Norm<'a> {
             _ => None,
         }
     }
+}
+
+/// Whether a value of this type index is a plain value, which hashes by its bits and
+/// equals exactly the values with the same 16 bytes ([`Norm::compares_by_bits`]) without
+/// being normalised first: no object, no text (content), no r-value reference (the object
+/// it points to).
+#[inline]
+pub(crate) fn is_plain(type_index: TypeIndex) -> bool {
+    !type_index.is_object()
+        && !matches!(
+            type_index,
+            TypeIndex::SMALL_STR
+                | TypeIndex::RAW_STR
+                | TypeIndex::SMALL_BYTES
+                | TypeIndex::BYTE_ARRAY_PTR
+                | TypeIndex::OBJECT_RVALUE_REF
+        )
 }
 
 /// The hash that needs no type attribute: text by content, other values by their bits;
@@ -226,5 +244,23 @@ mod tests {
         assert_eq!(builtin_hash(&norm(&one)), Some(combine(1, 1)));
         assert_eq!(builtin_hash(&norm(&Any::NONE)), Some(combine(0, 0)));
         assert_eq!(norm(&one).object_type(), None);
+    }
+
+    #[test]
+    fn plain_values_are_those_that_compare_by_their_bits() {
+        let values = [
+            Any::from(1i64),
+            Any::from(2.5f64),
+            Any::from(true),
+            Any::NONE,
+            Any::small_str("key").unwrap(),
+            Any::small_bytes(b"key").unwrap(),
+        ];
+        for v in &values {
+            let plain = is_plain(v.type_index());
+            assert_eq!(plain, Norm::of_any(v).compares_by_bits().is_some(), "{v:?}");
+        }
+        assert!(!is_plain(TypeIndex::STR) && !is_plain(TypeIndex::OBJECT_RVALUE_REF));
+        assert!(!is_plain(TypeIndex::RAW_STR) && !is_plain(TypeIndex::BYTE_ARRAY_PTR));
     }
 }

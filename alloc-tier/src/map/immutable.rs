@@ -4,18 +4,19 @@
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::fmt;
+use core::mem::ManuallyDrop;
 
 use tvmffi_core::{
     Any, AnyView, ConversionError, FromAnyView, Object, ObjectRef, Payload, TypeIndex,
 };
 
-use super::custom::{any_equal, any_hash};
-use super::dense::{self, Dense};
+use super::custom::{self, any_equal, any_hash};
+use super::dense::{self, Dense, Probe};
 use super::hash::{Norm, same_bits};
 use super::iter::{MapIntoIter, MapIter};
 use super::layout::{Kv, MapFields, RawMap};
-use super::small::MAX_SLOTS;
-use super::table::{self, Found, MapPayload, NeedKeyHash, raw};
+use super::small::{MAX_SLOTS, Small};
+use super::table::{self, MapPayload, NeedKeyHash, Plan, raw};
 use super::{DictObj, Key, MapError, internal};
 
 /// The payload of an `ffi.Map` object: `MapBaseObj`'s fields, followed by the pairs (small
@@ -65,34 +66,66 @@ impl Drop for MapCell {
     }
 }
 
-/// The position of `key` in an unlocked map, running custom hashing and equality as needed;
-/// `hash` caches the key's hash, computed only for a dense map.
-pub(super) fn find_in(
-    m: RawMap,
-    key: &Norm<'_>,
-    hash: &mut Option<u64>,
-) -> Result<Option<u64>, MapError> {
+/// `AnyEqual` of a key with a stored one, `stored_first` giving the order the layout
+/// compares in; plain values compare by their bits, inline.
+#[inline]
+fn key_equal<'k>(key: &'k Norm<'k>) -> impl FnMut(&Any, bool) -> Result<bool, MapError> + 'k {
     let by_bits = key.compares_by_bits();
-    let mut eq = |stored: &Any, stored_first: bool| {
+    move |stored: &Any, stored_first: bool| {
         if let Some(k) = by_bits {
             return Ok(same_bits(stored.as_raw(), k));
         }
         let s = Norm::of_any(stored);
         let r = if stored_first { any_equal(&s, key) } else { any_equal(key, &s) };
         r.map_err(MapError::Custom)
-    };
-    loop {
-        match table::find(m, *hash, &mut eq)? {
-            Found::At(p) => return Ok(Some(p)),
-            Found::Absent => return Ok(None),
-            Found::NeedHash => *hash = Some(any_hash(key)?),
-        }
     }
+}
+
+/// The position of `key` in an unlocked map, running custom hashing and equality as needed;
+/// `hash` caches the key's hash, computed only for a dense map.
+#[inline]
+pub(super) fn find_in(
+    m: RawMap,
+    key: &Norm<'_>,
+    hash: &mut Option<u64>,
+) -> Result<Option<u64>, MapError> {
+    let mut eq = key_equal(key);
+    if m.is_small() {
+        return Small::load(m).find(|k| eq(k, true));
+    }
+    let h = match *hash {
+        Some(h) => h,
+        None => *hash.insert(any_hash(key)?),
+    };
+    Dense::load(m).search(h, |k| eq(k, false))
 }
 
 /// Insert into an unlocked map that nobody else uses; returns the replaced value.
 pub(super) fn insert_into(m: RawMap, key: Any, value: Any) -> Result<Option<Any>, MapError> {
     let norm = Norm::of_any(&key);
+    if !m.is_small() {
+        // The reference's `TryInsert`: one walk of the key's chain finds it or the place
+        // for it. Hashing and equality may run user code, before anything changes.
+        let hash = any_hash(&norm)?;
+        let mut d = Dense::load(m);
+        let probe = {
+            let mut eq = key_equal(&norm);
+            d.probe(hash, |stored| eq(stored, false))?
+        };
+        match probe {
+            Probe::Found(slot) => {
+                let old = d.update(slot, value);
+                d.store(m);
+                return Ok(Some(old));
+            }
+            Probe::Absent(placement) => {
+                d.commit(placement, Kv { key, value });
+                d.store(m);
+                return Ok(None);
+            }
+            Probe::Full => return grow_with(m, d, Kv { key, value }, hash),
+        }
+    }
     let mut key_hash = None;
     let found = find_in(m, &norm, &mut key_hash)?;
     let plan = match table::plan_insert(m, found, key_hash) {
@@ -112,6 +145,38 @@ pub(super) fn insert_into(m: RawMap, key: Any, value: Any) -> Result<Option<Any>
     match table::commit_insert(m, plan, kv, key_hash, stored) {
         Ok(left) => Ok(left.old_value),
         Err((_, e)) => Err(e),
+    }
+}
+
+/// Insert a new pair into a full dense table `d` (of `m`): rebuild it at twice the size
+/// with the pair (`InsertMaybeReHash`). Out of line: once per doubling, and kept out of the
+/// insertion path's registers.
+#[inline(never)]
+fn grow_with(m: RawMap, d: Dense, kv: Kv, hash: u64) -> Result<Option<Any>, MapError> {
+    let kv = ManuallyDrop::new(kv);
+    let stored_hash = |k: &Any| custom::hash_without_user_code(&Norm::of_any(k));
+    // SAFETY: `kv` stays put during the call.
+    match unsafe { d.grown_with(stored_hash, (hash, &raw const *kv)) } {
+        Ok(Some(table)) => {
+            // The table owns the pairs now, `kv`'s bits included (not dropped:
+            // `ManuallyDrop`); the old blocks are freed without them.
+            drop(d.into_old_buffer());
+            table.store(m);
+            Ok(None)
+        }
+        Err(e) => {
+            drop(ManuallyDrop::into_inner(kv));
+            Err(e)
+        }
+        // A stored key hashes through user code: hash every key first.
+        Ok(None) => {
+            let kv = ManuallyDrop::into_inner(kv);
+            let stored = table::stored_hashes(m, |k: &Any| any_hash(&Norm::of_any(k)))?;
+            match table::commit_insert(m, Plan::Rehash, kv, Some(hash), stored) {
+                Ok(left) => Ok(left.old_value),
+                Err((_, e)) => Err(e),
+            }
+        }
     }
 }
 
@@ -224,15 +289,34 @@ impl Map {
     pub fn get<'k>(&self, key: impl Into<Key<'k>>) -> Result<Option<AnyView<'_>>, MapError> {
         let key = key.into();
         let m = self.raw();
-        let at = find_in(m, &key.norm(), &mut None)?;
-        // SAFETY: a found position holds a pair, unchanged while `self` is borrowed (no
-        // one changes a shared map).
-        Ok(at.map(|p| unsafe { (*table::pair(m, p)).value.view() }))
+        let kv = match key.plain() {
+            Some(raw) => table::find_by_bits(m, raw),
+            None => find_in(m, &key.norm(), &mut None)?.map(|p| table::pair(m, p)),
+        };
+        // SAFETY: a found pair stays unchanged while `self` is borrowed (no one changes a
+        // shared map).
+        Ok(kv.map(|kv| unsafe { (*kv).value.view() }))
     }
 
     /// The value of `key`, or [`MapError::KeyNotFound`] (the reference's `at`).
     pub fn at<'k>(&self, key: impl Into<Key<'k>>) -> Result<AnyView<'_>, MapError> {
         self.get(key)?.ok_or(MapError::KeyNotFound)
+    }
+
+    /// Run `f` on the `ffi.Map` that `view` holds, borrowed: no reference is taken, as the
+    /// reference's built-ins take a `const MapObj*`. `None` when the view holds no map (an
+    /// `ffi.Dict` included, which [`FromAnyView`] copies).
+    #[inline]
+    pub(crate) fn with_borrowed<R>(view: AnyView<'_>, f: impl FnOnce(&Map) -> R) -> Option<R> {
+        if view.type_index() != TypeIndex::MAP {
+            return None;
+        }
+        let obj = view.as_object_ptr()?.as_ptr().cast::<tvmffi_core::sys::TVMFFIObject>();
+        // SAFETY: the view holds a live `ffi.Map` object for the call; the handle is never
+        // dropped (`ManuallyDrop`), so it takes and releases no reference, and `f` only
+        // borrows it (a clone through the borrow takes a reference of its own).
+        let map = core::mem::ManuallyDrop::new(Self { obj: unsafe { ObjectRef::from_raw(obj) }? });
+        Some(f(&map))
     }
 
     /// The value of `key` converted to `T`.

@@ -186,7 +186,18 @@ impl<'a> Key<'a> {
         Self { inner: KeyInner::Text { kind: TypeIndex::BYTES, bytes } }
     }
 
+    /// The raw value of a plain key ([`hash::is_plain`]), which needs no normalising: the
+    /// common lookup (ints, floats, ...) goes straight to the table.
+    #[inline]
+    fn plain(&self) -> Option<&tvmffi_core::sys::TVMFFIAny> {
+        match &self.inner {
+            KeyInner::View(v) if hash::is_plain(v.type_index()) => Some(v.as_raw()),
+            _ => None,
+        }
+    }
+
     /// The key as hashing and equality see it.
+    #[inline]
     fn norm(&self) -> hash::Norm<'_> {
         match &self.inner {
             KeyInner::View(v) => hash::Norm::of_borrowed(v),

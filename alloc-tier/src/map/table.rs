@@ -14,11 +14,14 @@
 
 use alloc::vec::Vec;
 use core::alloc::Layout;
+use core::convert::Infallible;
 use core::mem::{ManuallyDrop, align_of, size_of};
 
+use tvmffi_core::sys::TVMFFIAny;
 use tvmffi_core::{Any, Object, ObjectRef, Payload, TypeIndex};
 
 use super::dense::{self, Dense, Placement};
+use super::hash::{bits_hash, same_bits};
 use super::layout::{BASE_SIZE, DENSE_SIZE, INVALID, Kv, MapFields, RawMap, SMALL_TAG};
 use super::small::{MAX_SLOTS, MIN_SLOTS, Small};
 use super::storage::OldBuffer;
@@ -121,6 +124,25 @@ pub(crate) fn find<E>(
         Dense::load(m).search(hash, |k| eq(k, false))?
     };
     Ok(at.map_or(Found::Absent, Found::At))
+}
+
+/// The pair of a key that compares by its bits ([`Norm::compares_by_bits`]): no user code
+/// runs and nothing can fail, so the lookup is one tight walk.
+///
+/// [`Norm::compares_by_bits`]: super::hash::Norm::compares_by_bits
+#[inline]
+pub(crate) fn find_by_bits(m: RawMap, key: &TVMFFIAny) -> Option<*mut Kv> {
+    let eq = |stored: &Any| Ok::<_, Infallible>(same_bits(stored.as_raw(), key));
+    if m.is_small() {
+        let s = Small::load(m);
+        let Ok(at) = s.find(eq);
+        at.map(|i| s.pair(i))
+    } else {
+        let d = Dense::load(m);
+        let Ok(at) = d.search(bits_hash(key), eq);
+        // SAFETY: a found slot holds an item.
+        at.map(|i| unsafe { &raw mut (*d.item(i)).kv })
+    }
 }
 
 /// The pair at a position from [`find`] or the iteration functions.

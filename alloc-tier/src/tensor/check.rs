@@ -265,6 +265,7 @@ fn check_placement(
 /// # Safety
 ///
 /// As [`Dims::read`].
+#[inline]
 pub(super) unsafe fn check_in_place(dl: &DLTensor) -> Result<(), TensorError> {
     let ndim = check_ndim(dl.ndim)?;
     if ndim > 0 && dl.shape.is_null() {

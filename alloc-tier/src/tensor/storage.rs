@@ -196,9 +196,10 @@ pub(super) unsafe fn import(
     let owner_slot = obj.owner.get();
     let tensor = into_tensor(obj);
     checks(&tensor)?;
-    // SAFETY: the object is ours alone (not shared yet), and its owner is `Nothing`, whose
-    // replacement drops nothing; from here on the owner is only read, by the destructor.
-    unsafe { *owner_slot = owner() };
+    // SAFETY: the object is ours alone (not shared yet), and its owner is `Nothing`, which
+    // owns nothing: overwritten without a drop (the drop would only match on it). From
+    // here on the owner is only read, by the destructor.
+    unsafe { owner_slot.write(owner()) };
     Ok(tensor)
 }
 

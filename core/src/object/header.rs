@@ -195,15 +195,26 @@ impl ObjectHeader {
             Release::Alive => {}
             // SAFETY: no reference is left, so the deleter may destroy and free.
             Release::Both => unsafe { Self::call_deleter(this, DeleterFlags::BOTH) },
-            Release::Strong => {
-                // SAFETY: the strong count reached zero while weak references remain:
-                // destroy the payload only. The memory stays valid for the weak references.
-                unsafe { Self::call_deleter(this, DeleterFlags::STRONG) };
-                // Release the weak reference that the strong references owned together.
-                // SAFETY: that weak reference is ours to drop; the header is still allocated.
-                unsafe { Self::dec_weak_ref(this) };
-            }
+            // SAFETY: the strong count reached zero while weak references remain.
+            Release::Strong => unsafe { Self::release_with_weak(this) },
         }
+    }
+
+    /// The end of the strong references while weak ones remain: out of line, so that the
+    /// common release (still alive, or the last reference of both kinds) needs no stack
+    /// frame.
+    ///
+    /// # Safety
+    ///
+    /// The strong count of `this` just reached zero, and weak references remain.
+    #[cold]
+    #[inline(never)]
+    unsafe fn release_with_weak(this: NonNull<Self>) {
+        // SAFETY: destroy the payload only; the memory stays valid for the weak references.
+        unsafe { Self::call_deleter(this, DeleterFlags::STRONG) };
+        // Release the weak reference that the strong references owned together.
+        // SAFETY: that weak reference is ours to drop; the header is still allocated.
+        unsafe { Self::dec_weak_ref(this) };
     }
 
     /// Drop a weak reference, freeing the object's memory when it was the last reference.

@@ -183,6 +183,16 @@ pub(crate) enum Placement {
     Spare { prev: u64, target: u64, moves: Vec<Move> },
 }
 
+/// What one walk of a key's chain found ([`Dense::probe`]).
+pub(crate) enum Probe {
+    /// The key is at this slot.
+    Found(u64),
+    /// The key is absent and would go there.
+    Absent(Placement),
+    /// The key is absent and the table must grow first.
+    Full,
+}
+
 /// One pair moved from `from` to `to`, reached from the slot before with `jump`.
 pub(crate) struct Move {
     from: u64,
@@ -357,16 +367,23 @@ impl Dense {
         Ok(None)
     }
 
-    /// The first empty slot probed from `from`, with its jump code (`GetNextEmpty`); slots
-    /// in `overlay` count as empty or not as it says (the latest entry wins).
-    fn next_empty(&self, from: u64, overlay: &[(u64, bool)]) -> Option<(u8, u64)> {
+    /// The first empty slot probed from `from`, with its jump code (`GetNextEmpty`), as
+    /// the table stands after `moves` (planned, not yet made): a slot moved to is taken, one
+    /// moved from is empty unless it is the protected `target`; the latest move wins.
+    #[inline]
+    fn next_empty(&self, from: u64, moves: &[Move], target: u64) -> Option<(u8, u64)> {
         (1..PROBE.len() as u8).find_map(|jump| {
             let c = self.wrap(from.wrapping_add(PROBE[usize::from(jump)]));
-            let empty = match overlay.iter().rev().find(|(s, _)| *s == c) {
-                Some(&(_, empty)) => empty,
-                None => self.meta(c) == EMPTY,
-            };
-            empty.then_some((jump, c))
+            let moved = moves.iter().rev().find_map(|m| {
+                if m.from == c {
+                    Some(c != target)
+                } else if m.to == c {
+                    Some(false)
+                } else {
+                    None
+                }
+            });
+            moved.unwrap_or_else(|| self.meta(c) == EMPTY).then_some((jump, c))
         })
     }
 
@@ -381,46 +398,70 @@ impl Dense {
         })
     }
 
-    /// Where a key of `hash`, known to be absent, would go (`TryInsert`); `None` when the
-    /// table must grow first.
+    /// Where a key of `hash`, known to be absent, would go; `None` when the table must grow
+    /// first.
+    #[inline]
     pub(crate) fn plan(&self, hash: u64) -> Option<Placement> {
+        let Ok(probe) = self.probe(hash, |_| Ok::<_, core::convert::Infallible>(false));
+        match probe {
+            Probe::Absent(placement) => Some(placement),
+            Probe::Found(_) | Probe::Full => None,
+        }
+    }
+
+    /// Look a key of `hash` up with `eq(stored_key)` and, if it is absent, plan where it
+    /// goes, in one walk of its chain (`TryInsert`): the chain's last member is where a new
+    /// pair is linked from. Inlined into its two callers, so that the plan's enum folds away.
+    #[inline(always)]
+    pub(crate) fn probe<E>(
+        &self,
+        hash: u64,
+        mut eq: impl FnMut(&Any) -> Result<bool, E>,
+    ) -> Result<Probe, E> {
         if self.slots == 0 {
-            return None;
+            return Ok(Probe::Full);
         }
         let home = self.home(hash);
         let meta = self.meta(home);
         if meta == EMPTY {
-            return Some(Placement::Head(home));
+            return Ok(Probe::Absent(Placement::Head(home)));
         }
         if meta & TAIL_BIT != 0 {
-            return if self.is_full() { None } else { self.plan_spare(home) };
+            // Another chain passes through the home slot: the key is absent.
+            let spare = if self.is_full() { None } else { self.plan_spare(home) };
+            return Ok(spare.map_or(Probe::Full, Probe::Absent));
         }
         let mut tail = home;
+        // A chain is never longer than the table; the bound only guards foreign tables.
         for _ in 0..self.slots {
+            // SAFETY: a chain member is an occupied slot with an initialised pair.
+            if eq(unsafe { &(*self.item(tail)).kv.key })? {
+                return Ok(Probe::Found(tail));
+            }
             match self.next_in_chain(tail) {
                 Some(next) => tail = next,
                 None => break,
             }
         }
         if self.is_full() {
-            return None;
+            return Ok(Probe::Full);
         }
-        let (jump, at) = self.next_empty(tail, &[])?;
-        Some(Placement::Tail { tail, jump, at })
+        Ok(match self.next_empty(tail, &[], INVALID) {
+            Some((jump, at)) => Probe::Absent(Placement::Tail { tail, jump, at }),
+            None => Probe::Full,
+        })
     }
 
     /// Plan moving the chain part from `target` on (`TrySpareListHead`): each member goes
     /// to the first empty slot probed from the one moved before it (from `target`'s
     /// predecessor for the first); `target` itself is protected from reuse meanwhile.
+    #[inline(never)]
     fn plan_spare(&self, target: u64) -> Option<Placement> {
         let prev = self.prev_of(target)?;
-        let mut overlay = Vec::new();
-        let mut moves = Vec::new();
+        let mut moves = Vec::with_capacity(4);
         let (mut w, mut r) = (prev, target);
         for _ in 0..self.slots {
-            let (jump, to) = self.next_empty(w, &overlay)?;
-            overlay.push((to, false));
-            overlay.push((r, r != target));
+            let (jump, to) = self.next_empty(w, &moves, target)?;
             moves.push(Move { from: r, to, jump });
             w = to;
             match self.next_in_chain(r) {
@@ -433,6 +474,7 @@ impl Dense {
 
     /// Carry out a plan for a new pair, which then ends the iteration order; returns its
     /// slot.
+    #[inline]
     pub(crate) fn commit(&mut self, placement: Placement, kv: Kv) -> u64 {
         let at = match placement {
             Placement::Head(at) => {
@@ -444,33 +486,38 @@ impl Dense {
                 self.set_jump(tail, jump);
                 at
             }
-            Placement::Spare { prev, target, moves } => {
-                let mut w = prev;
-                for Move { from, to, jump } in moves {
-                    // SAFETY: `from` holds a pair and `to` is empty (the plan); the pair's
-                    // bits move, so it is owned once, at `to`.
-                    unsafe {
-                        ptr::copy_nonoverlapping(
-                            &raw const (*self.item(from)).kv,
-                            &raw mut (*self.item(to)).kv,
-                            1,
-                        );
-                    }
-                    self.set_meta(to, TAIL_BIT);
-                    self.replace_node(from, to);
-                    self.set_meta(from, if from == target { PROTECTED } else { EMPTY });
-                    self.set_jump(w, jump);
-                    w = to;
-                }
-                self.set_meta(target, 0);
-                target
-            }
+            Placement::Spare { prev, target, moves } => self.spare(prev, target, moves),
         };
         // SAFETY: `at` is a free slot inside the table; its old bits were moved or never set.
         unsafe { ptr::write(&raw mut (*self.item(at)).kv, kv) };
         self.size += 1;
         self.push_back(at);
         at
+    }
+
+    /// Move a chain's part away from `target` as planned (`TrySpareListHead`), making
+    /// `target` the head of a new chain; returns it. Rare, so out of the insertion path.
+    #[inline(never)]
+    fn spare(&mut self, prev: u64, target: u64, moves: Vec<Move>) -> u64 {
+        let mut w = prev;
+        for Move { from, to, jump } in moves {
+            // SAFETY: `from` holds a pair and `to` is empty (the plan); the pair's bits
+            // move, so it is owned once, at `to`.
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    &raw const (*self.item(from)).kv,
+                    &raw mut (*self.item(to)).kv,
+                    1,
+                );
+            }
+            self.set_meta(to, TAIL_BIT);
+            self.replace_node(from, to);
+            self.set_meta(from, if from == target { PROTECTED } else { EMPTY });
+            self.set_jump(w, jump);
+            w = to;
+        }
+        self.set_meta(target, 0);
+        target
     }
 
     /// Replace the value at `slot` and move the pair to the end of the iteration order, as
@@ -537,6 +584,7 @@ impl Dense {
         }
     }
 
+    #[inline]
     fn push_back(&mut self, i: u64) {
         // SAFETY: `i` holds an item; the current tail, if any, too.
         unsafe {

@@ -5,6 +5,8 @@ use alloc::vec::Vec;
 use core::mem::ManuallyDrop;
 use core::ptr;
 
+use tvmffi_core::Any;
+
 use super::{Dense, Item, Kv, MapError};
 use crate::map::layout::{EMPTY, INVALID};
 
@@ -60,12 +62,63 @@ impl Dense {
     /// Each source points to a live pair that stays put during the call.
     pub(crate) unsafe fn build(
         sources: &[(u64, *const Kv)],
+        fib_shift: u32,
+        slots: u64,
+    ) -> Result<Self, MapError> {
+        // SAFETY: forwarded; every source has its hash.
+        let built =
+            unsafe { Self::build_from(|| sources.iter().map(|&s| Some(s)), fib_shift, slots) };
+        built?.ok_or_else(|| crate::map::internal("a source without its hash"))
+    }
+
+    /// This table's pairs in iteration order, then `last`, in a new table of twice the size
+    /// (doubling again until all fit), in one walk of the old table: a walk of a large table
+    /// misses the cache at every step, so hashing every key first and moving the pairs
+    /// after would take each miss twice. `hash` gives a stored key's hash, or `None` when
+    /// that needs user code (which must not run while the table is being moved): then the
+    /// result is `None` and nothing was taken. Copies bitwise, as [`build`](Self::build).
+    ///
+    /// # Safety
+    ///
+    /// `last` points to a live pair, not in this table, that stays put during the call.
+    pub(crate) unsafe fn grown_with(
+        &self,
+        hash: impl Fn(&Any) -> Option<u64>,
+        last: (u64, *const Kv),
+    ) -> Result<Option<Self>, MapError> {
+        let sources = || {
+            let stored = self.order().map(|slot| {
+                // SAFETY: slots of the iteration order hold items.
+                let kv = unsafe { &raw const (*self.item(slot)).kv };
+                // SAFETY: as above.
+                hash(unsafe { &(*kv).key }).map(|h| (h, kv))
+            });
+            stored.chain(core::iter::once(Some(last)))
+        };
+        let (fib_shift, slots) = (self.fib_shift.wrapping_sub(1), self.slots.saturating_mul(2));
+        // SAFETY: the stored pairs stay put (nothing changes this table meanwhile), and
+        // `last` too (the caller).
+        unsafe { Self::build_from(sources, fib_shift, slots) }
+    }
+
+    /// [`build`](Self::build) from sources listed by `sources()` (called again whenever
+    /// the table must double); `None` as soon as a source has no hash, with nothing taken.
+    ///
+    /// # Safety
+    ///
+    /// As [`build`](Self::build), for every source `sources()` lists.
+    unsafe fn build_from<I: Iterator<Item = Option<(u64, *const Kv)>>>(
+        sources: impl Fn() -> I,
         mut fib_shift: u32,
         mut slots: u64,
-    ) -> Result<Self, MapError> {
+    ) -> Result<Option<Self>, MapError> {
         'grow: loop {
             let mut table = Self::empty(fib_shift, slots)?;
-            for &(hash, kv) in sources {
+            for source in sources() {
+                let Some((hash, kv)) = source else {
+                    drop(table.into_old_buffer()); // copies only: the sources keep their pairs
+                    return Ok(None);
+                };
                 let Some(placement) = table.plan(hash) else {
                     drop(table.into_old_buffer());
                     fib_shift = fib_shift.checked_sub(1).ok_or(MapError::CapacityOverflow)?;
@@ -76,7 +129,7 @@ impl Dense {
                 let kv = ManuallyDrop::new(unsafe { ptr::read(kv) });
                 table.commit(placement, ManuallyDrop::into_inner(kv));
             }
-            return Ok(table);
+            return Ok(Some(table));
         }
     }
 

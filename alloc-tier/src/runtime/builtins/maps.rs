@@ -22,20 +22,22 @@ fn arg<T: for<'v> tvmffi_core::FromAnyView<'v>>(
     view.get::<T>().map_err(|_| wrong_type(sig, i, expected, view.type_index()))
 }
 
-/// Key-value pairs from the arguments `k0, v0, k1, v1, ...`.
-fn pairs(func: &str, args: &[AnyView<'_>]) -> Result<Vec<(Any, Any)>, Error> {
+/// Key-value pairs from the arguments `k0, v0, k1, v1, ...`, each made owned as it is
+/// reached (no list of all of them first: a map of 1e5 pairs would copy 3 MB).
+fn pairs<'a, 'v>(
+    func: &str,
+    args: &'a [AnyView<'v>],
+) -> Result<impl Iterator<Item = Result<(Any, Any), Error>> + use<'a, 'v>, Error> {
     if args.len() % 2 != 0 {
         return Err(Error::value_error(alloc::format!(
             "{func}: expects key-value pairs, got {} arguments",
             args.len()
         )));
     }
-    args.chunks_exact(2)
-        .map(|kv| match kv {
-            [k, v] => Ok((any_view_to_owned(*k)?, any_view_to_owned(*v)?)),
-            _ => Err(Error::internal_error("chunks of two")),
-        })
-        .collect()
+    Ok(args.chunks_exact(2).map(|kv| match kv {
+        [k, v] => Ok((any_view_to_owned(*k)?, any_view_to_owned(*v)?)),
+        _ => Err(Error::internal_error("chunks of two")),
+    }))
 }
 
 /// The reference's `MapForwardIterFunctor`: `f(0)` is the current key, `f(1)` its value,
@@ -63,7 +65,8 @@ fn forward_iter<B: Boundary>(entries: Vec<(Any, Any)>) -> Function {
 pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
     b.def_packed("ffi.Map", |args| {
         let mut map = Map::new();
-        for (k, v) in pairs("ffi.Map", args)? {
+        for kv in pairs("ffi.Map", args)? {
+            let (k, v) = kv?;
             drop(map.insert(k, v)?);
         }
         Ok(Any::from(map))
@@ -75,9 +78,13 @@ pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
     });
     b.def_packed("ffi.MapGetItem", |args| {
         const SIG: &str = "ffi.MapGetItem(0: ffi.Map, 1: Any) -> Any";
-        let [_, key] = arity(SIG, args)?;
-        let map: Map = arg(SIG, args, 0, "ffi.Map")?;
-        Ok(any_view_to_owned(map.at(*key)?)?)
+        let [map, key] = arity(SIG, args)?;
+        // Borrowed when it is an `ffi.Map` (no reference counting on the lookup path).
+        let at = |map: &Map| Ok(any_view_to_owned(map.at(*key)?)?);
+        match Map::with_borrowed(*map, at) {
+            Some(found) => found,
+            None => at(&arg::<Map>(SIG, args, 0, "ffi.Map")?),
+        }
     });
     b.def_packed("ffi.MapCount", |args| {
         const SIG: &str = "ffi.MapCount(0: ffi.Map, 1: Any) -> int";
@@ -105,7 +112,8 @@ pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
 
     b.def_packed("ffi.Dict", |args| {
         let dict = Dict::new();
-        for (k, v) in pairs("ffi.Dict", args)? {
+        for kv in pairs("ffi.Dict", args)? {
+            let (k, v) = kv?;
             drop(dict.insert(k, v)?);
         }
         Ok(Any::from(dict))

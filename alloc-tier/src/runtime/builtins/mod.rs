@@ -145,17 +145,25 @@ pub(crate) fn wrong_type(func: &str, i: usize, expected: &str, actual: TypeIndex
 
 /// The arguments of a packed built-in, checked to be `N`; `sig` is its signature as the
 /// reference prints it in messages (`ffi.X(0: str) -> bool`).
+#[inline]
 pub(crate) fn arity<'a, 'v, const N: usize>(
     sig: &str,
     args: &'a [AnyView<'v>],
 ) -> Result<&'a [AnyView<'v>; N], Error> {
-    <&[AnyView<'v>; N]>::try_from(args).map_err(|_| {
-        Error::type_error(format!(
-            "Mismatched number of arguments when calling: `{sig}`. Expected {N} but got {} \
-             arguments",
-            args.len()
-        ))
-    })
+    match <&[AnyView<'v>; N]>::try_from(args) {
+        Ok(args) => Ok(args),
+        Err(_) => Err(wrong_arity(sig, N, args.len())),
+    }
+}
+
+/// The error of [`arity`], out of line: the check itself is on every built-in's call path.
+#[cold]
+#[inline(never)]
+fn wrong_arity(sig: &str, expected: usize, got: usize) -> Error {
+    Error::type_error(format!(
+        "Mismatched number of arguments when calling: `{sig}`. Expected {expected} but got \
+         {got} arguments"
+    ))
 }
 
 /// Argument `i` as text (a C string, a small string or a string object).
