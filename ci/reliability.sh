@@ -240,7 +240,7 @@ if [ "$short" = 0 ]; then
     if [ "${MIRI:-1}" = 0 ]; then
         note ""
         note "Miri: left to ci/miri.sh (MIRI=0)"
-    elif bash ci/miri.sh >"$out/miri.log" 2>&1; then
+    elif bash ci/miri.sh --full >"$out/miri.log" 2>&1; then
         note ""
         note "Miri: core and alloc tiers on x86_64, i686 and s390x: ok ($(grep -o '[0-9]* passed' "$out/miri.log" | awk '{s+=$1} END {print s+0}') tests)"
     else
