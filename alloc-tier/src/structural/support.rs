@@ -61,6 +61,14 @@ pub(crate) fn stack_position() -> usize {
     core::hint::black_box(&marker) as *const u8 as usize
 }
 
+/// A native hook (an opaque-pointer attribute): the function, as a pointer that keeps its
+/// provenance, so it can be called; `None` for any other attribute value.
+pub(crate) fn native_hook(hook: &AnyView<'_>) -> Option<*mut core::ffi::c_void> {
+    (hook.type_index() == TypeIndex::OPAQUE_PTR)
+        .then(|| hook.get::<*mut core::ffi::c_void>().ok())
+        .flatten()
+}
+
 /// Fail when the native stack has grown more than the budget since `base` (the position at
 /// a traversal's first entry; 0 means no base yet).
 pub(crate) fn check_stack(base: usize, what: &str) -> Result<(), Error> {

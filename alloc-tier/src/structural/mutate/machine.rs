@@ -25,7 +25,7 @@ use crate::structural::context::attach;
 use crate::structural::items::{Items, MapLike};
 use crate::structural::reflect::{Column, TypeCache, TypeData, type_index_match};
 use crate::structural::support::{
-    FIRST_CYCLE_CHECK, check_stack, cycle_error, first_repeat, stack_position,
+    FIRST_CYCLE_CHECK, check_stack, cycle_error, first_repeat, native_hook, stack_position,
 };
 use crate::structural::visit::WalkOrder;
 
@@ -313,7 +313,7 @@ impl Run<'_> {
         let ti = value.type_index();
         if mode == InplaceMode::ALLOW {
             if let Some(hook) = S_MAYBE_INPLACE.attr(ti) {
-                return match native(&hook) {
+                return match native_hook(&hook) {
                     Some(f) if f.addr() == MAYBE_INPLACE_SEQ as usize => {
                         frame(FrameKind::SeqInPlace { index: 0, out: None })
                     }
@@ -338,7 +338,7 @@ impl Run<'_> {
             }
         }
         if let Some(hook) = S_MUTATE.attr(ti) {
-            return match native(&hook) {
+            return match native_hook(&hook) {
                 Some(f) if f.addr() == MUTATE_SEQ as usize => match Items::of(&value) {
                     Ok(items) => frame(FrameKind::SeqCopy { items, index: 0, out: None }),
                     Err(e) => Entered::Done(Err(attach(e, value))),
@@ -379,7 +379,7 @@ impl Run<'_> {
 
     /// Call a foreign hook, naming `value` in a failure's trail.
     fn call_hook(&self, hook: AnyView<'static>, value: AnyView<'_>) -> MutateOutcome {
-        let outcome = if let Some(p) = native(&hook).filter(|p| !p.is_null()) {
+        let outcome = if let Some(p) = native_hook(&hook).filter(|p| !p.is_null()) {
             // SAFETY: a native mutation attribute is a `FStructuralMutateABI` function.
             let f = unsafe { core::mem::transmute::<*mut core::ffi::c_void, MutateFn>(p) };
             // SAFETY: the mutator and the value are alive for the call.
@@ -443,13 +443,6 @@ fn repeated(stack: &[Frame]) -> Option<TypeIndex> {
     let (p, _) = first_repeat(stack.iter().filter_map(key))?;
     let frame = stack.iter().find(|f| f.node().as_object_ptr() == Some(p));
     Some(frame.map_or(TypeIndex::OBJECT, |f| f.node().type_index()))
-}
-
-/// A native hook: the function, as a pointer with its provenance.
-fn native(hook: &AnyView<'_>) -> Option<*mut core::ffi::c_void> {
-    (hook.type_index() == TypeIndex::OPAQUE_PTR)
-        .then(|| hook.get::<*mut core::ffi::c_void>().ok())
-        .flatten()
 }
 
 fn is_hook(hook: &AnyView<'_>) -> bool {

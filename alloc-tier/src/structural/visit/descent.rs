@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::function::Function;
 use crate::structural::items::{Items, MapLike};
 use crate::structural::reflect::{Column, TypeCache, TypeData, field_region, get_field, ignored};
+use crate::structural::support::native_hook;
 
 /// The `__s_visit__` hook column.
 pub(crate) static S_VISIT: Column = Column::new("__s_visit__");
@@ -98,13 +99,6 @@ pub(crate) fn children_of(
     let ty = types.get(ti)?;
     let clamp = region == DefRegionKind::SIMPLE && ty.kind == Some(SEqHashKind::FREE_VAR);
     Ok((Children::Fields { obj, ty, next: 0, current: Any::none() }, clamp))
-}
-
-/// A native hook: the function's address (kept as a pointer, with its provenance).
-fn native_hook(hook: &AnyView<'_>) -> Option<*mut core::ffi::c_void> {
-    (hook.type_index() == tvmffi_core::TypeIndex::OPAQUE_PTR)
-        .then(|| hook.get::<*mut core::ffi::c_void>().ok())
-        .flatten()
 }
 
 /// Call a `__s_visit__` hook on `value` with `visitor` (`DefaultVisitRawTail`): a native
