@@ -1,32 +1,34 @@
-//! Heap objects: one allocation holding an object and, optionally, an inline tail (a string's
-//! bytes, an array's elements), freed through the `TVMFFIObjectAllocHeader` that the C header
-//! requires right before every object body.
+//! Heap objects: one block holding an object and, optionally, an inline tail (a string's
+//! bytes, an array's elements), freed by the object's deleter.
 //!
 //! ```text
-//! base ── [allocation size: usize] … [TVMFFIObjectAllocHeader] ── object: [header][payload][tail]
+//! block = object: [header][payload][tail]
 //! ```
+//!
+//! The block is a [`crate::block`]: `malloc`ed where there is a C library, so that an object
+//! takes exactly the bytes the reference's would. The C header describes a
+//! `TVMFFIObjectAllocHeader` before object bodies, for frontends' custom allocators; the
+//! reference (0.1.15) does not write one before its own objects and nothing reads it before
+//! an arbitrary object (its Python package keeps that "dormant" for this reason), so ours
+//! carry none either.
 
-use alloc::alloc::{alloc, dealloc, handle_alloc_error};
 use core::alloc::Layout;
 use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
 
 use tvmffi_core::flags::DeleterFlags;
-use tvmffi_core::sys::{TVMFFIObject, TVMFFIObjectAllocHeader, TVMFFIObjectDeleter};
+use tvmffi_core::sys::{TVMFFIObject, TVMFFIObjectDeleter};
 use tvmffi_core::{Object, ObjectHeader, ObjectRef, Payload, TypeIndex};
 
+use crate::block;
+
 /// Alignment of every heap object: 8, as 64-bit atomics on the header need, or the payload's
-/// own alignment if larger.
+/// own alignment if larger; at most what a block guarantees.
 const fn object_align<P>() -> usize {
     let a = align_of::<Object<P>>();
-    if a > 8 { a } else { 8 }
-}
-
-/// Bytes from the allocation's start to the object: room for the size and the alloc header,
-/// rounded up to the object's alignment.
-const fn prefix<P>() -> usize {
-    let raw = 2 * size_of::<usize>();
-    raw.next_multiple_of(object_align::<P>())
+    let a = if a > 8 { a } else { 8 };
+    assert!(a <= block::ALIGN, "objects are at most as aligned as a heap block");
+    a
 }
 
 /// `n` rounded up to a multiple of `align`, a power of two (a `Layout`'s), with a mask
@@ -72,41 +74,30 @@ pub unsafe fn new_object_with_tail<P: Payload>(
         "{} objects cannot have type index {type_index:?}",
         P::TYPE_KEY
     );
-    assert!(tail.align() <= object_align::<P>(), "inline tails are at most 8-byte aligned");
+    let align = const { object_align::<P>() };
+    assert!(tail.align() <= align, "inline tails are at most 8-byte aligned");
     let body = round_up(size_of::<Object<P>>(), tail.align());
-    let size = prefix::<P>()
-        .checked_add(body)
-        .and_then(|s| s.checked_add(tail.size()))
-        .expect("object size overflows usize");
-    let layout = Layout::from_size_align(size, object_align::<P>()).expect("object layout");
-    // SAFETY: `layout` has a non-zero size (the header alone is 24 bytes).
-    let base = unsafe { alloc(layout) };
-    if base.is_null() {
-        handle_alloc_error(layout);
+    let size = body.checked_add(tail.size()).expect("object size overflows usize");
+    let obj = block::alloc(size).cast::<Object<P>>();
+    if obj.is_null() {
+        alloc::alloc::handle_alloc_error(block::failed_layout(size));
     }
     // Free the block if `init` panics; disarmed once the object owns it.
-    struct Guard(*mut u8, Layout);
+    struct Guard(*mut c_void);
     impl Drop for Guard {
         fn drop(&mut self) {
-            // SAFETY: the block came from `alloc` with this layout and holds no live value.
-            unsafe { dealloc(self.0, self.1) };
+            // SAFETY: the block came from `block::alloc` and holds no live value.
+            unsafe { block::free(self.0) };
         }
     }
-    let guard = Guard(base, layout);
-    // SAFETY: `prefix + body <= size`, so both pointers stay inside the block.
-    let (obj, tail_ptr) = unsafe {
-        let obj = base.add(prefix::<P>()).cast::<Object<P>>();
-        (obj, obj.cast::<u8>().add(body))
-    };
+    let guard = Guard(obj.cast());
+    // SAFETY: `body <= size`, so the tail pointer stays inside the block.
+    let tail_ptr = unsafe { obj.cast::<u8>().add(body) };
     let payload = init(tail_ptr);
     core::mem::forget(guard);
-    // SAFETY: the prefix is writable, `usize`-aligned (the base is 8-aligned and the size
-    // slot sits at offset 0), and the alloc header sits right before the object as the C
-    // header requires; the object slot is aligned and sized for `Object<P>`.
+    // SAFETY: the block is aligned (`object_align` is at most `block::ALIGN`) and sized for
+    // `Object<P>`.
     unsafe {
-        base.cast::<usize>().write(size);
-        alloc_header(obj.cast())
-            .write(TVMFFIObjectAllocHeader { delete_space: Some(delete_space::<P>) });
         obj.write(Object::new(type_index, Some(deleter::<P>), payload));
         ObjectRef::from_raw(obj.cast::<TVMFFIObject>()).expect("allocation is not null")
     }
@@ -139,20 +130,8 @@ pub fn made_for<P: Payload>(header: &ObjectHeader) -> bool {
     header.deleter().is_some_and(|d| core::ptr::fn_addr_eq(d, deleter::<P> as TVMFFIObjectDeleter))
 }
 
-/// # Safety
-///
-/// `obj` is the body of an allocation from this module.
-unsafe fn alloc_header(obj: *mut u8) -> *mut TVMFFIObjectAllocHeader {
-    // SAFETY: the alloc header is the last pointer-sized slot of the prefix.
-    unsafe { obj.sub(size_of::<TVMFFIObjectAllocHeader>()).cast() }
-}
-
-/// The object's deleter: destroy the payload when the strong count ends, reclaim the block
+/// The object's deleter: destroy the payload when the strong count ends, free the block
 /// when the weak count ends.
-///
-/// The block is reclaimed by [`delete_space`] directly: it is what this module wrote into
-/// the alloc header, for C code that frees objects through it, and nothing changes that
-/// slot, so reading it back would only add a load and an indirect call.
 unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
     let flags = DeleterFlags(flags);
     if flags.contains(DeleterFlags::STRONG) {
@@ -160,20 +139,9 @@ unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
         unsafe { Object::<P>::drop_payload(obj.cast()) };
     }
     if flags.contains(DeleterFlags::WEAK) {
-        // SAFETY: no reference of any kind is left; the block came from
-        // `new_object_with_tail::<P>`, whose `delete_space` this is.
-        unsafe { delete_space::<P>(obj) };
-    }
-}
-
-/// `TVMFFIObjectAllocHeader::delete_space` for blocks from this module.
-unsafe extern "C" fn delete_space<P>(obj: *mut c_void) {
-    // SAFETY: `obj` is the body of a block from `new_object_with_tail::<P>`, whose first
-    // `usize` holds its size; the layout is rebuilt exactly as it was allocated.
-    unsafe {
-        let base = obj.cast::<u8>().sub(prefix::<P>());
-        let size = base.cast::<usize>().read();
-        dealloc(base, Layout::from_size_align_unchecked(size, object_align::<P>()));
+        // SAFETY: no reference of any kind is left; the object is the block
+        // `new_object_with_tail::<P>` allocated.
+        unsafe { block::free(obj) };
     }
 }
 

@@ -2,8 +2,8 @@
 //! kernels and the reference Python package read these objects with inline code, without
 //! calling us, so every byte is where their headers say.
 //!
-//! - [`heap`]: one allocation per object, freed through the `TVMFFIObjectAllocHeader` that
-//!   precedes every object body.
+//! - [`heap`]: one block per object, from the C library's `malloc` as the reference's
+//!   objects are (the Rust allocator where there is no C library).
 //! - [`string`]: [`String`] and [`Bytes`] (inline when short, objects otherwise), and
 //!   [`any_view_to_owned`], the full `TVMFFIAnyViewToOwnedAny`.
 //! - [`shape`]: [`Shape`], an immutable list of `int64_t` extents.
@@ -49,6 +49,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod big_int;
+mod block;
 pub mod dataclass;
 pub mod error;
 pub mod function;
