@@ -7,9 +7,10 @@
 #                               step: it checks that everything builds and runs, never times)
 #
 # What runs (see bench/):
-# - bench/c/capi_bench.c and bench/c/structural_bench.c, compiled once against the reference's
-#   headers and linked with no rpath, run on the reference's libtvm_ffi.so and on ours
-#   (LD_LIBRARY_PATH), rounds alternating which goes first;
+# - bench/c/capi_bench.c, bench/c/structural_bench.c and bench/cpp/json_bench.cc (the C++
+#   JSON entry points), compiled once against the reference's headers and linked with no
+#   rpath, run on the reference's libtvm_ffi.so and on ours (LD_LIBRARY_PATH), rounds
+#   alternating which goes first;
 # - bench/cpp/native_bench.cc, the reference's C++ API on its own library, against
 #   bench/src/bin/rust_rows.rs for the Rust-level rows, both timed the same way
 #   (bench/c/harness.h and tvmffi_bench::measure) in the same rounds;
@@ -48,12 +49,14 @@ run gcc -std=c11 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/capi_ben
     bench/c/capi_bench.c -L"$ref_dir" -ltvm_ffi
 run gcc -std=c11 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/structural_bench" \
     bench/c/structural_bench.c -L"$ref_dir" -ltvm_ffi
+run g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/json_bench" \
+    bench/cpp/json_bench.cc -L"$ref_dir" -ltvm_ffi
 run g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -I"$include_dir" -o "$out/native_bench" \
     bench/cpp/native_bench.cc -L"$ref_dir" -ltvm_ffi
 run g++ -std=c++17 -O2 -g -shared -fPIC -Wall -Werror -I"$include_dir" -o "$out/libadd_one_c.so" \
     bench/python/add_one_c.cc -L"$ref_dir" -ltvm_ffi -Wl,-rpath,"$ref_dir"
-# The C programs must resolve libtvm_ffi.so through LD_LIBRARY_PATH only.
-for program in capi_bench structural_bench; do
+# The programs run on both libraries must resolve libtvm_ffi.so through LD_LIBRARY_PATH only.
+for program in capi_bench structural_bench json_bench; do
     if readelf -d "$out/$program" | grep -Eq 'RPATH|RUNPATH'; then
         echo "$program carries an rpath: it would not choose its library by LD_LIBRARY_PATH"
         exit 1
@@ -75,6 +78,7 @@ if [ "$smoke" = 1 ]; then rounds=1; mode=(--smoke); fi
 capi() { # NAME LIBDIR ROUND
     LD_LIBRARY_PATH="$2" "$out/capi_bench" "${mode[@]}" >"$results/capi-$1-$3.tsv"
     LD_LIBRARY_PATH="$2" "$out/structural_bench" "${mode[@]}" >>"$results/capi-$1-$3.tsv"
+    LD_LIBRARY_PATH="$2" "$out/json_bench" "${mode[@]}" >>"$results/capi-$1-$3.tsv"
 }
 native() { # ROUND
     LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" "${mode[@]}" >"$results/native-$1.tsv"
@@ -113,7 +117,7 @@ callgrind_total() { # LIBDIR PROGRAM ROW N
 count_row() { # LABEL LIBDIR PROGRAM ROW
     local n1=1000 n2=5000 a b
     case "$4" in
-        array_* | map_* | structural_*) n1=1 n2=2 ;;
+        array_* | map_* | structural_* | json_* | graph_*) n1=1 n2=2 ;;
         error) n1=10 n2=50 ;;
     esac
     if a="$(callgrind_total "$2" "$3" "$4" "$n1")" && b="$(callgrind_total "$2" "$3" "$4" "$n2")"; then
@@ -130,9 +134,11 @@ if [ "$smoke" = 0 ]; then
                 count_row capi-ref "$ref_dir" "$out/capi_bench" "$row"
                 count_row capi-ours "$our_dir" "$out/capi_bench" "$row"
             done
-            for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/structural_bench" --list); do
-                count_row capi-ref "$ref_dir" "$out/structural_bench" "$row"
-                count_row capi-ours "$our_dir" "$out/structural_bench" "$row"
+            for program in structural_bench json_bench; do
+                for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/$program" --list); do
+                    count_row capi-ref "$ref_dir" "$out/$program" "$row"
+                    count_row capi-ours "$our_dir" "$out/$program" "$row"
+                done
             done
             for row in $(LD_LIBRARY_PATH="$ref_dir" "$out/native_bench" --list); do
                 count_row native "$ref_dir" "$out/native_bench" "$row"
