@@ -8,8 +8,8 @@
 //! libc++ and the MSVC runtime) shares one heap with ours.
 //!
 //! Targets without a C library (bare metal, `wasm32-unknown-unknown`) use the Rust
-//! allocator, which needs a block's size to free it: each block starts with a 16-byte prefix
-//! holding its size. No C or C++ there shares our heap.
+//! allocator, which needs a block's size to free it: each block starts with a prefix holding
+//! its size (two pointers wide, keeping `malloc`'s alignment). No C or C++ there shares our heap.
 
 use core::alloc::Layout;
 
@@ -65,8 +65,9 @@ mod rust_heap {
     use core::alloc::Layout;
     use core::ffi::c_void;
 
-    /// Prefix size and block alignment: room for the size, keeping what follows 16-aligned.
-    pub(crate) const ALIGN: usize = 16;
+    /// Prefix size and block alignment: room for the size, and what `malloc` would give
+    /// (8 bytes on 32-bit targets, 16 on 64-bit ones).
+    pub(crate) const ALIGN: usize = 2 * core::mem::size_of::<usize>();
 
     /// A block of `bytes` (non-zero) aligned to [`ALIGN`], after a size prefix, or null.
     pub(crate) fn alloc(bytes: usize) -> *mut u8 {
@@ -74,7 +75,7 @@ mod rust_heap {
         let Ok(layout) = Layout::from_size_align(total, ALIGN) else {
             return core::ptr::null_mut();
         };
-        // SAFETY: `layout` has a non-zero size (the prefix alone is 16 bytes).
+        // SAFETY: `layout` has a non-zero size (the prefix alone is 8 or 16 bytes).
         let base = unsafe { rust_alloc(layout) };
         if base.is_null() {
             return base;
