@@ -27,7 +27,6 @@ pub(crate) fn failed_layout(bytes: usize) -> Layout {
 #[cfg(any(unix, windows, target_os = "wasi"))]
 mod c_heap {
     use core::ffi::c_void;
-    use core::mem::size_of;
 
     unsafe extern "C" {
         fn malloc(size: usize) -> *mut c_void;
@@ -35,9 +34,10 @@ mod c_heap {
         fn c_free(ptr: *mut c_void);
     }
 
-    /// The alignment every block has at least: `malloc` aligns for any C scalar, which is
-    /// two pointers' worth on every C library we run on (glibc, musl, wasi-libc, MSVC).
-    pub(crate) const ALIGN: usize = 2 * size_of::<usize>();
+    /// The alignment every block has at least, as much as objects and `TVMFFIAny` elements
+    /// need: `malloc` aligns for any C scalar, 8 bytes or more on every C library (16 on
+    /// most 64-bit ones, but not all: Miri's s390x gives 8).
+    pub(crate) const ALIGN: usize = 8;
 
     /// A block of `bytes` (non-zero) aligned to [`ALIGN`], or null.
     #[inline]
