@@ -469,4 +469,29 @@ mod tests {
         assert_eq!(check_dtype(void), Err(TensorError::EmptyDataType(void)));
         assert!(check_dtype(DataType::F32.with_lanes(0)).is_err());
     }
+
+    #[test]
+    fn in_bytes_agrees_with_wide_arithmetic() {
+        let dtypes = [
+            DataType::F32,
+            DataType::new(DataTypeCode::FLOAT4_E2M1FN, 4, 1),
+            DataType::new(DataTypeCode::UINT, 1, 3),
+            DataType::new(DataTypeCode::UINT, 255, 65535),
+        ];
+        let edge =
+            [0, 1, 7, (1 << 39) - 2, (1 << 39) - 1, 1 << 39, 1 << 50, i64::MAX - 1, i64::MAX];
+        for dtype in dtypes {
+            for numel in edge.into_iter().filter(|&n| n > 0) {
+                for lo in edge.map(|v| -v).into_iter().chain([i64::MIN]) {
+                    for hi in edge {
+                        assert_eq!(
+                            in_bytes(numel, lo, hi, dtype),
+                            in_bytes_wide(numel, lo, hi, dtype),
+                            "{numel} {lo} {hi} {dtype:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -15,7 +15,8 @@ use super::{Tensor, TensorError};
 use crate::block;
 
 /// The checks `FromDLPack` makes on request, in its order, on the imported tensor.
-#[inline]
+/// Always inlined: on the usual import, nothing is requested and nothing is left of it.
+#[inline(always)]
 fn import_checks(
     t: &Tensor,
     require_alignment: usize,
@@ -105,6 +106,7 @@ impl Tensor {
     /// It holds a strong reference to the tensor object; its deleter releases that and frees
     /// the managed tensor. The consumer calls the deleter exactly once.
     #[must_use = "the tensor stays alive until the managed tensor's deleter is called"]
+    #[inline]
     pub fn to_dlpack(&self) -> *mut DLManagedTensor {
         new_block(DLManagedTensor {
             dl_tensor: *self.as_dltensor(),
@@ -118,6 +120,7 @@ impl Tensor {
     ///
     /// Ownership as for [`to_dlpack`](Self::to_dlpack).
     #[must_use = "the tensor stays alive until the managed tensor's deleter is called"]
+    #[inline]
     pub fn to_dlpack_versioned(&self) -> *mut DLManagedTensorVersioned {
         new_block(DLManagedTensorVersioned {
             version: DLPackVersion { major: DLPACK_MAJOR_VERSION, minor: DLPACK_MINOR_VERSION },

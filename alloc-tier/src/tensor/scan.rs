@@ -206,3 +206,94 @@ pub(super) unsafe fn check_in_place(dl: &DLTensor) -> Result<(), TensorError> {
     // null strides as compact ones.
     unsafe { scan.verdict(dl, false) }.map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+    use core::ffi::c_void;
+
+    use tvmffi_core::{DataType, DataTypeCode, Device};
+
+    use super::*;
+
+    /// Every combination of some usual and unusual extents, strides, dtypes and data.
+    fn each_tensor(mut f: impl FnMut(&DLTensor)) {
+        let mut data = [0u8; 64];
+        let shapes: [&[i64]; 12] = [
+            &[],
+            &[4],
+            &[2, 3],
+            &[0, 5],
+            &[3, -1],
+            &[1 << 40, 1 << 40],
+            &[1 << 62],
+            &[7, 1, 9],
+            &[i64::MAX, 2],
+            &[0, 1 << 40, 1 << 40],
+            &[1 << 31, 1 << 31, 4],
+            &[-1, 1 << 40, 1 << 40],
+        ];
+        let strides: [Option<&[i64]>; 5] = [
+            None,
+            Some(&[1, 1, 1]),
+            Some(&[-2, 5, i64::MAX]),
+            Some(&[0, 0, 0]),
+            Some(&[i64::MIN, -1, 1 << 40]),
+        ];
+        let dtypes = [
+            DataType::F32,
+            DataType::new(DataTypeCode(60), 8, 1),
+            DataType::new(DataTypeCode::FLOAT4_E2M1FN, 4, 1),
+            DataType::new(DataTypeCode::UINT, 255, 65535),
+        ];
+        for shape in shapes {
+            for s in strides {
+                for dtype in dtypes {
+                    for data in [data.as_mut_ptr().cast::<c_void>(), core::ptr::null_mut()] {
+                        let mut shape_v = shape.to_vec();
+                        let mut strides_v = s.map(|s| s[..shape.len().min(s.len())].to_vec());
+                        if strides_v.as_ref().is_some_and(|v| v.len() != shape.len()) {
+                            continue;
+                        }
+                        f(&DLTensor {
+                            data,
+                            device: Device::CPU.as_raw(),
+                            ndim: shape.len() as i32,
+                            dtype: dtype.as_raw(),
+                            shape: shape_v.as_mut_ptr(),
+                            strides: strides_v.as_mut().map_or(null_mut(), |v| v.as_mut_ptr()),
+                            byte_offset: 0,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn in_place_check_agrees_with_the_copying_one() {
+        each_tensor(|dl| {
+            // SAFETY: the arrays hold `ndim` values.
+            let (copied, in_place) = unsafe { (Dims::read(dl).map(drop), check_in_place(dl)) };
+            assert_eq!(copied, in_place, "{dl:?}");
+        });
+    }
+
+    #[test]
+    fn copy_and_scan_copies_and_agrees_with_the_copying_check() {
+        each_tensor(|dl| {
+            let ndim = dl.ndim as usize;
+            let (mut shape, mut strides) = (Vec::from_iter(0..ndim as i64), alloc::vec![0; ndim]);
+            // SAFETY: the arrays hold `ndim` values; ours are writable for as many.
+            let scan = unsafe { copy_and_scan(dl, ndim, shape.as_mut_ptr(), strides.as_mut_ptr()) };
+            let copy = DLTensor { shape: shape.as_mut_ptr(), strides: strides.as_mut_ptr(), ..*dl };
+            // SAFETY: as above.
+            let (expected, got) =
+                unsafe { (Dims::read(dl), scan.verdict(&copy, dl.strides.is_null())) };
+            assert_eq!(expected.as_ref().map(|d| d.extent).map_err(|e| *e), got, "{dl:?}");
+            if let Ok(dims) = expected {
+                assert_eq!((dims.shape(), dims.strides()), (&shape[..], &strides[..]), "{dl:?}");
+            }
+        });
+    }
+}
