@@ -145,15 +145,23 @@ pub enum CatchPanic {}
 impl tvmffi_alloc::function::Boundary for CatchPanic {
     #[inline]
     fn run<R>(body: impl FnOnce() -> Result<R, Error>) -> Result<R, Error> {
-        let trap = AbortOnUnwind("a panic being turned into an error");
-        let result = match catch_unwind(AssertUnwindSafe(body)) {
-            Ok(Err(e)) => Err(with_backtrace(e)),
-            Ok(ok) => ok,
-            Err(payload) => Err(panic_error(payload)),
-        };
-        trap.disarm();
-        result
+        match catch_unwind(AssertUnwindSafe(body)) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(trapped(move || with_backtrace(e))),
+            Err(payload) => Err(trapped(move || panic_error(payload))),
+        }
     }
+}
+
+/// Build the error for a failed call, aborting if that panics: no error could be reported
+/// then. Only the failing paths set the trap, so the successful call pays nothing for it.
+#[cold]
+#[inline(never)]
+fn trapped(build: impl FnOnce() -> Error) -> Error {
+    let trap = AbortOnUnwind("a panic being turned into an error");
+    let error = build();
+    trap.disarm();
+    error
 }
 
 /// The `RuntimeError` for a caught panic, with the backtrace of the code that caught it.

@@ -10,6 +10,7 @@ use core::ffi::c_void;
 use tvmffi_core::sys::DLTensor;
 use tvmffi_core::{DataType, DataTypeCode, Device, DeviceType};
 
+use super::scan::Scan;
 use super::{MAX_NDIM, TensorError};
 
 /// Whether the device's data pointer is a plain address, so that its value tells the
@@ -148,26 +149,25 @@ pub(super) fn extent(
     in_bytes(numel, lo, hi, dtype)
 }
 
-/// The [`Extent`] of `numel` elements reaching from element `lo` to element `hi`.
+/// The [`Extent`] of `numel` elements reaching from element `lo` to element `hi`
+/// (`numel >= 0`, `lo <= 0 <= hi`).
 #[inline]
 fn in_bytes(numel: i64, lo: i64, hi: i64, dtype: DataType) -> Result<Extent, TensorError> {
     // Bits per element: at most 255 * 65535, below 2^24.
     let bits = i64::from(dtype.bits()) * i64::from(dtype.lanes());
-    // Every tensor of a sane size: the bit counts (the first only checked) fit `i64`, so
-    // the byte counts do too.
-    if let (Some(_), Some(l), Some(h)) = (
-        numel.checked_mul(bits),
-        lo.checked_mul(bits),
-        hi.checked_add(1).and_then(|h| h.checked_mul(bits)),
-    ) {
-        let ceil = |b: i64| b / 8 + i64::from(b % 8 != 0); // `b >= 0`
-        return Ok(Extent { numel, lo: l.div_euclid(8), hi: ceil(h) });
+    // Every tensor of a sane size: below 2^39 elements each way, the bit counts stay below
+    // 2^63, so one test on all three (negative values fail it as huge ones) replaces a
+    // checked product each.
+    if (numel | lo.wrapping_neg() | hi.wrapping_add(1)) as u64 >> 39 == 0 {
+        // `>> 3` rounds down (`div_euclid(8)`); `+ 7` then rounds the end up.
+        return Ok(Extent { numel, lo: (lo * bits) >> 3, hi: ((hi + 1) * bits + 7) >> 3 });
     }
     in_bytes_wide(numel, lo, hi, dtype)
 }
 
 /// [`in_bytes`] in `i128`, where the bit counts overflow `i64`.
 #[cold]
+#[inline(never)]
 fn in_bytes_wide(numel: i64, lo: i64, hi: i64, dtype: DataType) -> Result<Extent, TensorError> {
     // Elements fit `i64`, so these products (at most 2^63 * 2^24) fit `i128`.
     let fit = |v: i128| i64::try_from(v).map_err(|_| TensorError::Overflow);
@@ -193,32 +193,10 @@ pub(super) fn check_tensor(
     check_placement(data, device, byte_offset, ext)
 }
 
-/// The element count and the lowest and highest element reached (relative to the first),
-/// in one pass; `None` where the careful path must decide (an extent of 0 or less, an
-/// overflow). Where it answers, [`extent`] agrees: the partial products and sums only grow
-/// in magnitude, so their overflow does not depend on the order of the axes.
+/// The checks after a usual [`Scan`] (`numel` elements, reaching elements `lo..=hi`), in
+/// [`check_tensor`]'s order: the data type, the byte extent, the placement.
 #[inline]
-fn scan(dims: impl Iterator<Item = (i64, i64)>) -> Option<(i64, i64, i64)> {
-    let (mut numel, mut lo, mut hi) = (1i64, 0i64, 0i64);
-    for (extent, stride) in dims {
-        if extent <= 0 {
-            return None;
-        }
-        numel = numel.checked_mul(extent)?;
-        let reach = (extent - 1).checked_mul(stride)?;
-        if reach < 0 {
-            lo = lo.checked_add(reach)?;
-        } else {
-            hi = hi.checked_add(reach)?;
-        }
-    }
-    Some((numel, lo, hi))
-}
-
-/// The checks after a successful [`scan`], in [`check_tensor`]'s order: the data type, the
-/// byte extent, the placement.
-#[inline]
-fn finish(dl: &DLTensor, (numel, lo, hi): (i64, i64, i64)) -> Result<Extent, TensorError> {
+pub(super) fn finish(dl: &DLTensor, numel: i64, lo: i64, hi: i64) -> Result<Extent, TensorError> {
     let dtype = DataType::from_raw(dl.dtype);
     check_dtype(dtype)?;
     let ext = in_bytes(numel, lo, hi, dtype)?;
@@ -253,59 +231,6 @@ fn check_placement(
         }
     }
     Ok(ext)
-}
-
-/// Check the arrays of a C `DLTensor` where they are, without copying them: the same
-/// verdict as [`Dims::read`]. The common case (every extent positive, nothing near an
-/// overflow) takes one pass; anything else is decided by `Dims::read` itself.
-///
-/// Every tensor argument of a Rust kernel is checked here (`Tensor::from_object`), so
-/// this is on the path of each call from Python (see `bench/`).
-///
-/// # Safety
-///
-/// As [`Dims::read`].
-#[inline]
-pub(super) unsafe fn check_in_place(dl: &DLTensor) -> Result<(), TensorError> {
-    let ndim = check_ndim(dl.ndim)?;
-    if ndim > 0 && dl.shape.is_null() {
-        return Err(TensorError::NullShape { ndim: dl.ndim });
-    }
-    // SAFETY: `i < ndim`; a non-null shape is readable for `ndim` values (caller).
-    let extent = |i: usize| unsafe { dl.shape.add(i).read_unaligned() };
-    let scanned = if dl.strides.is_null() {
-        // Compact strides, from the last axis: an overflow of them is an overflow of the
-        // element count too, which `scan` reports.
-        let mut compact = 1i64;
-        scan((0..ndim).rev().map(|i| {
-            let e = extent(i);
-            let s = compact;
-            compact = compact.wrapping_mul(e);
-            (e, s)
-        }))
-    } else {
-        // SAFETY: as for the shape.
-        scan((0..ndim).map(|i| (extent(i), unsafe { dl.strides.add(i).read_unaligned() })))
-    };
-    match scanned {
-        // `Dims::read`'s checks in its order: the dtype comes after the strides.
-        Some(s) => finish(dl, s).map(drop),
-        // SAFETY: forwarded.
-        None => unsafe { check_carefully(dl) },
-    }
-}
-
-/// [`check_in_place`] where the quick scan could not decide: the copying check, out of
-/// line (its buffer would otherwise enlarge every check's stack frame).
-///
-/// # Safety
-///
-/// As [`Dims::read`].
-#[cold]
-#[inline(never)]
-unsafe fn check_carefully(dl: &DLTensor) -> Result<(), TensorError> {
-    // SAFETY: forwarded.
-    unsafe { Dims::read(dl) }.map(drop)
 }
 
 /// Dimensions kept inline by [`Dims`]; tensors with more go to the heap. Six covers
@@ -391,8 +316,9 @@ impl Dims {
 
     /// Check `dl`'s data, device, dtype and byte offset against these dimensions.
     fn check(&self, dl: &DLTensor) -> Result<Extent, TensorError> {
-        if let Some(s) = scan(self.shape().iter().copied().zip(self.strides().iter().copied())) {
-            return finish(dl, s);
+        let scan = Scan::of(self.shape(), self.strides());
+        if let Some((numel, lo, hi)) = scan.usual() {
+            return finish(dl, numel, lo, hi);
         }
         check_tensor(
             dl.data,
@@ -545,46 +471,24 @@ mod tests {
     }
 
     #[test]
-    fn in_place_check_agrees_with_the_copying_one() {
-        let mut data = [0u8; 64];
-        let shapes: [&[i64]; 9] = [
-            &[],
-            &[4],
-            &[2, 3],
-            &[0, 5],
-            &[3, -1],
-            &[1 << 40, 1 << 40],
-            &[1 << 62],
-            &[7, 1, 9],
-            &[i64::MAX, 2],
+    fn in_bytes_agrees_with_wide_arithmetic() {
+        let dtypes = [
+            DataType::F32,
+            DataType::new(DataTypeCode::FLOAT4_E2M1FN, 4, 1),
+            DataType::new(DataTypeCode::UINT, 1, 3),
+            DataType::new(DataTypeCode::UINT, 255, 65535),
         ];
-        let strides: [Option<&[i64]>; 4] =
-            [None, Some(&[1, 1, 1]), Some(&[-2, 5, i64::MAX]), Some(&[0, 0, 0])];
-        let dtypes = [DataType::F32, DataType::new(DataTypeCode(60), 8, 1)];
-        for shape in shapes {
-            for s in strides {
-                for dtype in dtypes {
-                    for data in [data.as_mut_ptr().cast::<c_void>(), core::ptr::null_mut()] {
-                        let mut shape_v = shape.to_vec();
-                        let mut strides_v = s.map(|s| s[..shape.len().min(s.len())].to_vec());
-                        if strides_v.as_ref().is_some_and(|v| v.len() != shape.len()) {
-                            continue;
-                        }
-                        let dl = DLTensor {
-                            data,
-                            device: Device::CPU.as_raw(),
-                            ndim: shape.len() as i32,
-                            dtype: dtype.as_raw(),
-                            shape: shape_v.as_mut_ptr(),
-                            strides: strides_v
-                                .as_mut()
-                                .map_or(core::ptr::null_mut(), |v| v.as_mut_ptr()),
-                            byte_offset: 0,
-                        };
-                        // SAFETY: the arrays hold `ndim` values.
-                        let (copied, in_place) =
-                            unsafe { (Dims::read(&dl).map(drop), check_in_place(&dl)) };
-                        assert_eq!(copied, in_place, "{shape:?} {s:?} {dtype:?} {data:?}");
+        let edge =
+            [0, 1, 7, (1 << 39) - 2, (1 << 39) - 1, 1 << 39, 1 << 50, i64::MAX - 1, i64::MAX];
+        for dtype in dtypes {
+            for numel in edge.into_iter().filter(|&n| n > 0) {
+                for lo in edge.map(|v| -v).into_iter().chain([i64::MIN]) {
+                    for hi in edge {
+                        assert_eq!(
+                            in_bytes(numel, lo, hi, dtype),
+                            in_bytes_wide(numel, lo, hi, dtype),
+                            "{numel} {lo} {hi} {dtype:?}"
+                        );
                     }
                 }
             }

@@ -1,7 +1,6 @@
 //! DLPack exchange: taking over a producer's managed tensor (`Tensor::FromDLPack[Versioned]`,
 //! `TVMFFITensorFromDLPack[Versioned]`) and handing ours out (`ToDLPack[Versioned]`).
 
-use alloc::boxed::Box;
 use core::ptr::NonNull;
 
 use tvmffi_core::flags::DLPackFlags;
@@ -13,8 +12,11 @@ use tvmffi_core::{ObjectHeader, ObjectRef};
 
 use super::storage::{Owner, import};
 use super::{Tensor, TensorError};
+use crate::block;
 
 /// The checks `FromDLPack` makes on request, in its order, on the imported tensor.
+/// Always inlined: on the usual import, nothing is requested and nothing is left of it.
+#[inline(always)]
 fn import_checks(
     t: &Tensor,
     require_alignment: usize,
@@ -104,12 +106,13 @@ impl Tensor {
     /// It holds a strong reference to the tensor object; its deleter releases that and frees
     /// the managed tensor. The consumer calls the deleter exactly once.
     #[must_use = "the tensor stays alive until the managed tensor's deleter is called"]
+    #[inline]
     pub fn to_dlpack(&self) -> *mut DLManagedTensor {
-        Box::into_raw(Box::new(DLManagedTensor {
+        new_block(DLManagedTensor {
             dl_tensor: *self.as_dltensor(),
             manager_ctx: self.obj.clone().into_raw().cast(),
             deleter: Some(delete_legacy),
-        }))
+        })
     }
 
     /// A new DLPack 1.x managed tensor sharing this tensor's data (`ToDLPackVersioned`):
@@ -117,15 +120,30 @@ impl Tensor {
     ///
     /// Ownership as for [`to_dlpack`](Self::to_dlpack).
     #[must_use = "the tensor stays alive until the managed tensor's deleter is called"]
+    #[inline]
     pub fn to_dlpack_versioned(&self) -> *mut DLManagedTensorVersioned {
-        Box::into_raw(Box::new(DLManagedTensorVersioned {
+        new_block(DLManagedTensorVersioned {
             version: DLPackVersion { major: DLPACK_MAJOR_VERSION, minor: DLPACK_MINOR_VERSION },
             manager_ctx: self.obj.clone().into_raw().cast(),
             deleter: Some(delete_versioned),
             flags: 0,
             dl_tensor: *self.as_dltensor(),
-        }))
+        })
     }
+}
+
+/// `value` moved into a new heap block (straight from the C heap where there is one,
+/// without the Rust allocator's layers), which the deleters free with [`block::free`].
+#[inline]
+fn new_block<T>(value: T) -> *mut T {
+    const { assert!(align_of::<T>() <= block::ALIGN, "managed tensors fit a heap block") };
+    let ptr = block::alloc(size_of::<T>()).cast::<T>();
+    if ptr.is_null() {
+        alloc::alloc::handle_alloc_error(block::failed_layout(size_of::<T>()));
+    }
+    // SAFETY: a fresh block, sized and aligned for `T`.
+    unsafe { ptr.write(value) };
+    ptr
 }
 
 /// Release the strong reference a managed tensor's `manager_ctx` holds.
@@ -144,8 +162,12 @@ unsafe extern "C" fn delete_legacy(managed: *mut DLManagedTensor) {
         return;
     }
     // SAFETY: DLPack calls the deleter once with the tensor it belongs to, which
-    // `to_dlpack` boxed; its context is our strong reference.
-    unsafe { release(Box::from_raw(managed).manager_ctx) };
+    // `to_dlpack` put in a block (holding no drop glue); its context is our strong
+    // reference.
+    unsafe {
+        release((*managed).manager_ctx);
+        block::free(managed.cast());
+    }
 }
 
 /// Deleter of the managed tensors [`Tensor::to_dlpack_versioned`] makes.
@@ -154,5 +176,8 @@ unsafe extern "C" fn delete_versioned(managed: *mut DLManagedTensorVersioned) {
         return;
     }
     // SAFETY: as in `delete_legacy`.
-    unsafe { release(Box::from_raw(managed).manager_ctx) };
+    unsafe {
+        release((*managed).manager_ctx);
+        block::free(managed.cast());
+    }
 }

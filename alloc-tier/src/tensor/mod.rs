@@ -33,6 +33,7 @@ use tvmffi_core::{
 mod check;
 mod dlpack;
 mod error;
+mod scan;
 mod slice;
 mod storage;
 mod view;
@@ -160,7 +161,7 @@ impl Tensor {
         }
         // SAFETY: a live tensor object's arrays are readable for `ndim` values (the C++
         // class invariant) where `ndim` is in range and the pointer is not null.
-        unsafe { check::check_in_place(dl) }
+        unsafe { scan::check_in_place(dl) }
     }
 
     /// The object reference.

@@ -11,34 +11,43 @@ use alloc::alloc::{alloc_zeroed, dealloc};
 use core::alloc::Layout;
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
 use tvmffi_core::sys::{DLManagedTensor, DLManagedTensorVersioned, DLTensor, TVMFFIObject};
 use tvmffi_core::{DataType, Device, DeviceType, Object, ObjectRef, Payload, TypeIndex};
 
-use super::check::{Dims, bytes_of, check_in_place, check_ndim};
+use super::check::{Dims, bytes_of, check_ndim};
+use super::scan::{Scan, copy_and_scan};
 use super::{ALLOC_ALIGNMENT, Element, Tensor, TensorError, TensorObj};
 use crate::heap;
 
 /// What keeps a tensor's data alive, released when the object dies.
+///
+/// No variant holds a `Layout` (whose alignment would make the variant tag a niche to
+/// decode) or a field with drop glue: the destructor is one match, which every DLPack
+/// import's release goes through.
 pub(super) enum Owner {
     /// Nothing to release (zero bytes allocated).
     Nothing,
-    /// Memory from [`Tensor::empty`], freed with its layout.
-    Heap { ptr: NonNull<u8>, layout: Layout },
+    /// Memory from [`Tensor::empty`]: `size` bytes aligned to [`ALLOC_ALIGNMENT`].
+    Heap { ptr: NonNull<u8>, size: usize },
     /// A pre-1.0 DLPack tensor: its deleter runs once, when the object dies.
     Legacy(NonNull<DLManagedTensor>),
     /// A DLPack 1.x tensor: its deleter runs once, when the object dies.
     Versioned(NonNull<DLManagedTensorVersioned>),
-    /// A view: the tensor whose memory it shares.
-    View(#[allow(dead_code)] ObjectRef<Object<TensorObj>>),
+    /// A view: the tensor whose memory it shares, released by the destructor.
+    View(ManuallyDrop<ObjectRef<Object<TensorObj>>>),
 }
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        match *self {
-            // SAFETY: `ptr` came from `alloc_zeroed(layout)` and is freed only here.
-            Self::Heap { ptr, layout } => unsafe { dealloc(ptr.as_ptr(), layout) },
+        match self {
+            // SAFETY: `ptr` came from `alloc_zeroed` with this layout (valid then, so now),
+            // and is freed only here.
+            Self::Heap { ptr, size } => unsafe {
+                dealloc(ptr.as_ptr(), Layout::from_size_align_unchecked(*size, ALLOC_ALIGNMENT));
+            },
             // SAFETY: we took the managed tensor over (`from_dlpack`'s contract), so calling
             // its deleter once, here, is ours to do.
             Self::Legacy(m) => unsafe {
@@ -52,8 +61,9 @@ impl Drop for Owner {
                     deleter(m.as_ptr());
                 }
             },
-            // The `ObjectRef` releases the source itself.
-            Self::View(_) | Self::Nothing => {}
+            // SAFETY: dropped only here, once, as the owner itself is.
+            Self::View(source) => unsafe { ManuallyDrop::drop(source) },
+            Self::Nothing => {}
         }
     }
 }
@@ -131,17 +141,18 @@ fn into_tensor(obj: ObjectRef<Object<TensorCell>>) -> Tensor {
 }
 
 /// Import a producer's tensor: copy its metadata (extents, and strides or compact ones)
-/// into a new object first, check that copy as [`Dims::read`] checks (same errors), then
-/// `checks` (the import's options), and only then take the producer's tensor over with
-/// `owner`. On error the object is dropped without an owner, so nothing of the producer's
-/// is called, and nothing was copied twice: the check reads the object's own arrays, which
-/// no producer can change.
+/// into a new object, checking the copy as it is made (with [`Dims::read`]'s verdict and
+/// errors), then `checks` (the import's options), and only then take the producer's
+/// tensor over with `owner`. On error the object is dropped without an owner, so nothing
+/// of the producer's is called. Each of the producer's values is read once: what was
+/// checked is what the object holds, whatever the producer does to its arrays later.
 ///
 /// # Safety
 ///
 /// Where `dl.ndim` is in `1..=MAX_NDIM` and `dl.shape` (or `dl.strides`) is not null, it is
 /// readable for `ndim` values (no alignment needed). The memory `dl.data` points to stays
 /// valid for what the metadata addresses as long as the owner lives.
+#[inline]
 pub(super) unsafe fn import(
     dl: &DLTensor,
     checks: impl FnOnce(&Tensor) -> Result<(), TensorError>,
@@ -152,47 +163,22 @@ pub(super) unsafe fn import(
         return Err(TensorError::NullShape { ndim: dl.ndim });
     }
     let tail = Layout::array::<i64>(2 * ndim).unwrap_or_else(|_| unreachable!("ndim is checked"));
-    let mut compact_overflow = false;
+    let mut scan = Scan::UNUSUAL;
     let init = |tail: *mut u8| {
         let shape = tail.cast::<i64>();
         // SAFETY: the tail holds `2 * ndim` aligned `i64`s; shape first, strides after.
         let strides = unsafe { shape.add(ndim) };
-        for i in 0..ndim {
-            // SAFETY: `i < ndim`: readable in the producer's array (caller), writable in
-            // the tail.
-            unsafe { shape.add(i).write(dl.shape.add(i).read_unaligned()) };
-        }
-        if dl.strides.is_null() {
-            // `compact_strides`, which reports an overflow even of the last product.
-            let mut stride = 1i64;
-            for i in (0..ndim).rev() {
-                // SAFETY: `i < ndim`, inside both halves of the tail; the extent was
-                // written by the loop before.
-                let extent = unsafe {
-                    strides.add(i).write(stride);
-                    shape.add(i).read()
-                };
-                stride = stride.checked_mul(extent).unwrap_or_else(|| {
-                    compact_overflow = true;
-                    0
-                });
-            }
-        } else {
-            for i in 0..ndim {
-                // SAFETY: as for the shape.
-                unsafe { strides.add(i).write(dl.strides.add(i).read_unaligned()) };
-            }
-        }
+        // SAFETY: `ndim` is checked, the producer's arrays are readable (caller), and the
+        // tail's two halves are writable.
+        scan = unsafe { copy_and_scan(dl, ndim, shape, strides) };
         let meta = DLTensor { ndim: ndim as i32, shape, strides, ..*dl };
         TensorCell { dl: meta, owner: UnsafeCell::new(Owner::Nothing) }
     };
     // SAFETY: `init` writes every value of the tail that the payload points to.
     let obj = unsafe { heap::new_object_with_tail::<TensorCell>(TypeIndex::TENSOR, tail, init) };
-    if compact_overflow {
-        return Err(TensorError::Overflow);
-    }
-    // SAFETY: the object's own arrays hold `ndim` values each (aligned, never null).
-    unsafe { check_in_place(&obj.dl) }?;
+    // SAFETY: the scan is of the object's own arrays, which hold `ndim` values each
+    // (aligned, never null); their strides were computed where the producer had none.
+    unsafe { scan.verdict(&obj.dl, dl.strides.is_null()) }?;
     let owner_slot = obj.owner.get();
     let tensor = into_tensor(obj);
     checks(&tensor)?;
@@ -246,7 +232,7 @@ impl Tensor {
             let ptr = NonNull::new(unsafe { alloc_zeroed(layout) })
                 .ok_or(TensorError::AllocFailed { bytes })?;
             dl.data = ptr.as_ptr().cast();
-            Owner::Heap { ptr, layout }
+            Owner::Heap { ptr, size: bytes }
         };
         // SAFETY: `dims` was checked with the same metadata (a non-null data pointer either
         // way), and the owner holds `bytes` zeroed bytes, all that compact strides address.

@@ -279,6 +279,8 @@ pub fn raise<R: Runtime>(error: Error) {
 }
 
 /// `Err` for a null argument.
+#[cold]
+#[inline(never)]
 fn null(func: &str, what: &str) -> Error {
     Error::value_error(format!("{func}: `{what}` is null"))
 }

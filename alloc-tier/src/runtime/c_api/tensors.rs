@@ -18,9 +18,13 @@ use crate::tensor::Tensor;
 /// The alignment a C caller asks for; negative is refused.
 #[inline]
 fn alignment(require_alignment: i32, func: &str) -> Result<usize, Error> {
-    usize::try_from(require_alignment).map_err(|_| {
-        Error::value_error(format!("{func}: require_alignment {require_alignment} is negative"))
-    })
+    usize::try_from(require_alignment).map_err(|_| negative_alignment(func, require_alignment))
+}
+
+#[cold]
+#[inline(never)]
+fn negative_alignment(func: &str, require_alignment: i32) -> Error {
+    Error::value_error(format!("{func}: require_alignment {require_alignment} is negative"))
 }
 
 /// A tensor object handle as a [`Tensor`], borrowed: the caller's reference keeps it alive
@@ -37,13 +41,17 @@ unsafe fn borrow_tensor(
     // SAFETY: a live object (caller) starts with its header.
     let index = unsafe { obj.cast::<ObjectHeader>().as_ref() }.type_index();
     if index != TypeIndex::TENSOR {
-        return Err(Error::type_error(format!(
-            "{func}: object of type index {} is not an ffi.Tensor",
-            index.0
-        )));
+        return Err(not_a_tensor(func, index));
     }
     // SAFETY: a live tensor object, alive for the call (caller).
     Ok(unsafe { Tensor::borrow_raw(obj) }?)
+}
+
+/// The `TypeError` for a handle that is not a tensor.
+#[cold]
+#[inline(never)]
+fn not_a_tensor(func: &str, index: TypeIndex) -> Error {
+    Error::type_error(format!("{func}: object of type index {} is not an ffi.Tensor", index.0))
 }
 
 /// Write a new tensor's strong reference to a C out-slot.
