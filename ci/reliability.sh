@@ -148,8 +148,12 @@ tsan() {
                 --test map --test dict &&
             if [ "$short" = 0 ]; then
                 CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-core &&
-                    CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-alloc --features runtime \
-                        --test seq --test tensor --test reflect --test dataclass --test runtime --test function &&
+                    # The 20 000-deep dataclass test crashes inside TSan's own runtime (its trace
+                # lists, on a 512 MiB-stack thread) about one run in three; memcheck finds
+                # nothing there (README, Reliability), so TSan skips it.
+                CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-alloc --features runtime \
+                        --test seq --test tensor --test reflect --test dataclass --test runtime --test function \
+                        -- --skip deep_input_does_not_exhaust_the_stack &&
                     CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-std --test leak_flat
             fi
     } >>"$log" 2>&1 || ok=0
