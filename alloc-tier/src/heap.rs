@@ -5,8 +5,8 @@
 //! block = object: [header][payload][tail]
 //! ```
 //!
-//! The block is a [`crate::block`]: `malloc`ed where there is a C library, so that an object
-//! takes exactly the bytes the reference's would. The C header describes a
+//! The block comes from the crate's `block` module: `malloc`ed where there is a C library,
+//! so that an object takes exactly the bytes the reference's would. The C header describes a
 //! `TVMFFIObjectAllocHeader` before object bodies, for frontends' custom allocators; the
 //! reference (0.1.15) does not write one before its own objects and nothing reads it before
 //! an arbitrary object (its Python package keeps that "dormant" for this reason), so ours
