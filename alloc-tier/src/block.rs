@@ -11,16 +11,26 @@
 //! allocator, which needs a block's size to free it: each block starts with a prefix holding
 //! its size (two pointers wide, keeping `malloc`'s alignment). No C or C++ there shares our heap.
 
+use alloc::alloc::handle_alloc_error;
 use core::alloc::Layout;
+use core::ptr::NonNull;
 
 #[cfg(any(unix, windows, target_os = "wasi"))]
 pub(crate) use c_heap::{ALIGN, alloc, free};
 #[cfg(not(any(unix, windows, target_os = "wasi")))]
 pub(crate) use rust_heap::{ALIGN, alloc, free};
 
-/// The layout to report to `handle_alloc_error` when [`alloc`] fails for `bytes`.
-pub(crate) fn failed_layout(bytes: usize) -> Layout {
-    Layout::from_size_align(bytes, ALIGN).unwrap_or(Layout::new::<u8>())
+/// A block of `bytes` (non-zero) aligned to [`ALIGN`], or an abort through
+/// `handle_alloc_error` where the heap has none, as `Box` and `Vec` do.
+#[inline]
+pub(crate) fn alloc_or_abort(bytes: usize) -> NonNull<u8> {
+    NonNull::new(alloc(bytes)).unwrap_or_else(|| alloc_failed(bytes))
+}
+
+/// Abort for `bytes` the heap could not provide (`handle_alloc_error`).
+#[cold]
+pub(crate) fn alloc_failed(bytes: usize) -> ! {
+    handle_alloc_error(Layout::from_size_align(bytes, ALIGN).unwrap_or(Layout::new::<u8>()))
 }
 
 /// The C library's heap, shared with C++'s default `::operator new`.

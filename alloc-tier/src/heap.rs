@@ -78,10 +78,7 @@ pub unsafe fn new_object_with_tail<P: Payload>(
     assert!(tail.align() <= align, "inline tails are at most 8-byte aligned");
     let body = round_up(size_of::<Object<P>>(), tail.align());
     let size = body.checked_add(tail.size()).expect("object size overflows usize");
-    let obj = block::alloc(size).cast::<Object<P>>();
-    if obj.is_null() {
-        alloc::alloc::handle_alloc_error(block::failed_layout(size));
-    }
+    let obj = block::alloc_or_abort(size).as_ptr().cast::<Object<P>>();
     // Free the block if `init` panics; disarmed once the object owns it.
     struct Guard(*mut c_void);
     impl Drop for Guard {

@@ -48,7 +48,7 @@ pub(super) fn alloc(capacity: usize) -> Result<*mut Any, SeqError> {
 /// does (`handle_alloc_error`).
 #[cold]
 pub(super) fn alloc_failed(capacity: usize) -> ! {
-    alloc::alloc::handle_alloc_error(block::failed_layout(capacity.saturating_mul(ELEM)))
+    block::alloc_failed(capacity.saturating_mul(ELEM))
 }
 
 /// The `data_deleter` of buffers from [`alloc`].

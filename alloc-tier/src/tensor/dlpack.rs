@@ -137,10 +137,7 @@ impl Tensor {
 #[inline]
 fn new_block<T>(value: T) -> *mut T {
     const { assert!(align_of::<T>() <= block::ALIGN, "managed tensors fit a heap block") };
-    let ptr = block::alloc(size_of::<T>()).cast::<T>();
-    if ptr.is_null() {
-        alloc::alloc::handle_alloc_error(block::failed_layout(size_of::<T>()));
-    }
+    let ptr = block::alloc_or_abort(size_of::<T>()).as_ptr().cast::<T>();
     // SAFETY: a fresh block, sized and aligned for `T`.
     unsafe { ptr.write(value) };
     ptr

@@ -40,6 +40,13 @@ pub(super) enum Owner {
     View(ManuallyDrop<ObjectRef<Object<TensorObj>>>),
 }
 
+impl Owner {
+    /// The owner of a view of `source`'s memory: a strong reference to `source`.
+    pub(super) fn view_of(source: &ObjectRef<Object<TensorObj>>) -> Self {
+        Self::View(ManuallyDrop::new(source.clone()))
+    }
+}
+
 impl Drop for Owner {
     fn drop(&mut self) {
         match self {

@@ -1,8 +1,6 @@
 //! Views: new tensor objects that share a tensor's memory and keep it alive
 //! (`TVMFFITensorCreateUnsafeView`, `Tensor::as_strided`).
 
-use core::mem::ManuallyDrop;
-
 use tvmffi_core::sys::DLTensor;
 use tvmffi_core::{DataType, Device};
 
@@ -46,7 +44,7 @@ impl Tensor {
         }
         // SAFETY: `dims` was checked against `proto`, and every byte the view addresses is
         // one this tensor addresses, valid while the source lives, which the owner ensures.
-        Ok(unsafe { build(fold(proto), &dims, Owner::View(ManuallyDrop::new(self.obj.clone()))) })
+        Ok(unsafe { build(fold(proto), &dims, Owner::view_of(&self.obj)) })
     }
 
     /// A compact row-major view of `dtype`, `relative_byte_offset` bytes into this
@@ -72,7 +70,7 @@ impl Tensor {
         }
         // SAFETY: `dims` was checked against `proto`, and the view's bytes lie within this
         // tensor's compact data, valid while the source lives, which the owner ensures.
-        Ok(unsafe { build(fold(proto), &dims, Owner::View(ManuallyDrop::new(self.obj.clone()))) })
+        Ok(unsafe { build(fold(proto), &dims, Owner::view_of(&self.obj)) })
     }
 
     /// A view described by `prototype`, keeping this tensor alive
@@ -91,7 +89,7 @@ impl Tensor {
         let dims = unsafe { Dims::read(prototype) }?;
         // SAFETY: checked against the prototype, whose memory the source keeps alive
         // (caller); the owner keeps the source alive.
-        Ok(unsafe { build(*prototype, &dims, Owner::View(ManuallyDrop::new(self.obj.clone()))) })
+        Ok(unsafe { build(*prototype, &dims, Owner::view_of(&self.obj)) })
     }
 
     /// This tensor's metadata for a view of `ndim` axes and `dtype`, `skip` bytes further.
