@@ -180,6 +180,25 @@ fn grow_with(m: RawMap, d: Dense, kv: Kv, hash: u64) -> Result<Option<Any>, MapE
     }
 }
 
+/// Give the dense table of `m` room for `cap` pairs in one rebuild, rather than one per
+/// doubling. A small table is left small: it keeps an updated key in its place where a
+/// dense one moves it to the end, so sizing early would change the iteration order.
+fn reserve_dense(m: RawMap, cap: usize) -> Result<(), MapError> {
+    if m.is_small() {
+        return Ok(());
+    }
+    let d = Dense::load(m);
+    let cap = u64::try_from(cap).map_err(|_| MapError::CapacityOverflow)?;
+    let stored_hash = |k: &Any| custom::hash_without_user_code(&Norm::of_any(k));
+    // `None`: large enough already, or a key hashes through user code (then the table
+    // grows by doubling as it would have).
+    if let Some(table) = d.resized_for(stored_hash, cap)? {
+        drop(d.into_old_buffer());
+        table.store(m);
+    }
+    Ok(())
+}
+
 /// An empty map object sized for `n` pairs as the reference's `CreateFromRange` sizes it:
 /// small below 4, else a dense table.
 pub(super) fn with_room<P: MapPayload>(n: usize) -> Result<ObjectRef<Object<P>>, MapError> {
@@ -353,6 +372,12 @@ impl Map {
     ) -> Result<Option<Any>, MapError> {
         let m = self.make_unique()?;
         insert_into(m, key.into(), value.into())
+    }
+
+    /// Make room for `cap` pairs in a dense map (see [`reserve_dense`]).
+    pub(crate) fn reserve_dense(&mut self, cap: usize) -> Result<(), MapError> {
+        let m = self.make_unique()?;
+        reserve_dense(m, cap)
     }
 
     /// Remove `key`, returning its value; `None` (and no copy) if it is absent.

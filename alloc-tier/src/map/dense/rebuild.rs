@@ -86,6 +86,40 @@ impl Dense {
         hash: impl Fn(&Any) -> Option<u64>,
         last: (u64, *const Kv),
     ) -> Result<Option<Self>, MapError> {
+        let (fib_shift, slots) = (self.fib_shift.wrapping_sub(1), self.slots.saturating_mul(2));
+        // SAFETY: forwarded (the caller).
+        unsafe { self.moved(hash, Some(last), fib_shift, slots) }
+    }
+
+    /// This table's pairs in iteration order in a new table sized for `cap` pairs, as
+    /// [`grown_with`](Self::grown_with) moves them; `Ok(None)` also when this table is
+    /// already that large.
+    pub(crate) fn resized_for(
+        &self,
+        hash: impl Fn(&Any) -> Option<u64>,
+        cap: u64,
+    ) -> Result<Option<Self>, MapError> {
+        let (fib_shift, slots) = table_size(cap);
+        if slots == 0 {
+            return Err(MapError::CapacityOverflow);
+        }
+        if slots <= self.slots {
+            return Ok(None);
+        }
+        // SAFETY: no extra pair.
+        unsafe { self.moved(hash, None, fib_shift, slots) }
+    }
+
+    /// # Safety
+    ///
+    /// `last`, if any, points to a live pair, not in this table, that stays put.
+    unsafe fn moved(
+        &self,
+        hash: impl Fn(&Any) -> Option<u64>,
+        last: Option<(u64, *const Kv)>,
+        fib_shift: u32,
+        slots: u64,
+    ) -> Result<Option<Self>, MapError> {
         let sources = || {
             let stored = self.order().map(|slot| {
                 // SAFETY: slots of the iteration order hold items.
@@ -93,9 +127,8 @@ impl Dense {
                 // SAFETY: as above.
                 hash(unsafe { &(*kv).key }).map(|h| (h, kv))
             });
-            stored.chain(core::iter::once(Some(last)))
+            stored.chain(last.map(Some))
         };
-        let (fib_shift, slots) = (self.fib_shift.wrapping_sub(1), self.slots.saturating_mul(2));
         // SAFETY: the stored pairs stay put (nothing changes this table meanwhile), and
         // `last` too (the caller).
         unsafe { Self::build_from(sources, fib_shift, slots) }

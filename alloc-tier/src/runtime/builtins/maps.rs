@@ -64,10 +64,17 @@ fn forward_iter<B: Boundary>(entries: Vec<(Any, Any)>) -> Function {
 
 pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
     b.def_packed("ffi.Map", |args| {
+        // Inserted one by one, as the reference's `Set` loop does; once the map turns
+        // dense, its table is sized for every pair at once instead of doubling.
         let mut map = Map::new();
+        let mut sized = false;
         for kv in pairs("ffi.Map", args)? {
             let (k, v) = kv?;
             drop(map.insert(k, v)?);
+            if !sized && map.is_dense() {
+                map.reserve_dense(args.len() / 2)?;
+                sized = true;
+            }
         }
         Ok(Any::from(map))
     });
