@@ -255,11 +255,11 @@ fn maps_and_dicts() {
     assert_eq!(missing.as_object_ptr(), sentinel.as_object_ptr());
 }
 
-/// `ffi.Map` sizes its table once it turns dense; the pairs and their order must stay those
-/// of inserting one by one (the reference's `Set` loop): a small map keeps an updated key
-/// in place, a dense one moves it to the end.
+/// `ffi.Map` and `ffi.Dict` size their table once they turn dense; the pairs and their
+/// order must stay those of inserting one by one (the reference's `Set` loop): a small map
+/// keeps an updated key in place, a dense one moves it to the end.
 #[test]
-fn ffi_map_matches_inserting_one_by_one() {
+fn ffi_map_and_dict_match_inserting_one_by_one() {
     let _s = serial();
     // "a" is updated while the map is small, "c" after it turned dense.
     let mut keys: Vec<Any> = ["a", "b", "a", "c", "d", "e"].map(|k| Any::from(s(k))).into();
@@ -272,16 +272,27 @@ fn ffi_map_matches_inserting_one_by_one() {
         args.push(AnyView::from(i as i64));
         drop(expected.insert(key.clone(), i as i64).unwrap());
     }
-    let built: Map = call("ffi.Map", &args).unwrap().get().unwrap();
-    assert_eq!(built.len(), 1505);
-    assert!(built.is_dense());
-    let order = |m: &Map| -> Vec<(String, i64)> {
-        m.iter().map(|(k, v)| (format!("{k:?}"), v.get::<i64>().unwrap())).collect()
-    };
-    assert_eq!(order(&built), order(&expected));
-    let first: Vec<i64> = order(&built)[..3].iter().map(|(_, v)| *v).collect();
-    assert_eq!(first, [2, 1, 4], "\"a\" kept its place, \"c\" moved to the end");
-    assert_eq!(order(&built).last().unwrap().1, 2006);
+    let expected: Vec<(String, i64)> =
+        expected.iter().map(|(k, v)| (format!("{k:?}"), v.get::<i64>().unwrap())).collect();
+    assert_eq!(expected.len(), 1505);
+    let values: Vec<i64> = expected.iter().map(|(_, v)| *v).collect();
+    assert_eq!(values[..3], [2, 1, 4], "\"a\" kept its place, \"c\" moved to the end");
+    assert_eq!(values.last(), Some(&2006));
+
+    let map: Map = call("ffi.Map", &args).unwrap().get().unwrap();
+    assert!(map.is_dense());
+    let got: Vec<(String, i64)> =
+        map.iter().map(|(k, v)| (format!("{k:?}"), v.get::<i64>().unwrap())).collect();
+    assert_eq!(got, expected, "ffi.Map");
+
+    let dict: Dict = call("ffi.Dict", &args).unwrap().get().unwrap();
+    assert!(dict.is_dense());
+    let got: Vec<(String, i64)> = dict
+        .to_vec()
+        .iter()
+        .map(|(k, v)| (format!("{:?}", k.view()), v.get::<i64>().unwrap()))
+        .collect();
+    assert_eq!(got, expected, "ffi.Dict");
 }
 
 #[test]

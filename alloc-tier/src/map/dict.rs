@@ -12,7 +12,7 @@ use tvmffi_core::{
 
 use super::custom::{self, any_equal, any_hash};
 use super::hash::{Bits, Norm, bits, builtin_equal, same_bits};
-use super::immutable::{insert_into, with_room};
+use super::immutable::{insert_into, reserve_dense, with_room};
 use super::iter::DictIter;
 use super::layout::{Kv, MapFields, RawMap};
 use super::table::{self, Found, MapPayload, raw};
@@ -281,6 +281,12 @@ impl Dict {
     pub fn is_dense(&self) -> bool {
         let _guard = lock(&self.obj);
         !raw(&self.obj).is_small()
+    }
+
+    /// Make room for `cap` pairs in a dense dict (see `immutable::reserve_dense`).
+    pub(crate) fn reserve_dense(&self, cap: usize) -> Result<(), MapError> {
+        let _guard = lock(&self.obj);
+        reserve_dense(raw(&self.obj), cap)
     }
 
     /// An owned copy of the value of `key`; `None` if absent.

@@ -183,7 +183,7 @@ fn grow_with(m: RawMap, d: Dense, kv: Kv, hash: u64) -> Result<Option<Any>, MapE
 /// Give the dense table of `m` room for `cap` pairs in one rebuild, rather than one per
 /// doubling. A small table is left small: it keeps an updated key in its place where a
 /// dense one moves it to the end, so sizing early would change the iteration order.
-fn reserve_dense(m: RawMap, cap: usize) -> Result<(), MapError> {
+pub(super) fn reserve_dense(m: RawMap, cap: usize) -> Result<(), MapError> {
     if m.is_small() {
         return Ok(());
     }
@@ -539,5 +539,34 @@ impl TryFrom<Any> for Map {
             Ok(obj) => Ok(Self::from_object(obj)),
             Err(any) => Self::from_any_view(any.view()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dense_table_reserved_once_takes_the_rest_without_doubling() {
+        let mut map = Map::new();
+        map.reserve_dense(300).unwrap();
+        assert!(!map.is_dense(), "a small map stays small");
+        for i in 0..5i64 {
+            drop(map.insert(i, i).unwrap());
+        }
+        assert!(map.is_dense());
+        let (_, slots) = dense::table_size(300);
+        map.reserve_dense(300).unwrap();
+        assert_eq!(map.raw().slots_raw(), slots);
+        map.reserve_dense(10).unwrap();
+        assert_eq!(map.raw().slots_raw(), slots, "never shrinks");
+        for i in 5..300i64 {
+            drop(map.insert(i, i).unwrap());
+        }
+        assert_eq!(map.raw().slots_raw(), slots);
+        let order: Vec<i64> = map.iter().map(|(k, _)| k.get::<i64>().unwrap()).collect();
+        assert_eq!(order, (0..300).collect::<Vec<_>>());
+        assert!((0..300i64).all(|i| map.get(i).unwrap().and_then(|v| v.get().ok()) == Some(i)));
+        assert!(matches!(map.reserve_dense(usize::MAX), Err(MapError::CapacityOverflow)));
     }
 }

@@ -118,10 +118,16 @@ pub(super) fn register<B: Boundary>(b: &mut Builtins<'_, B>) {
     });
 
     b.def_packed("ffi.Dict", |args| {
+        // As `ffi.Map`.
         let dict = Dict::new();
+        let mut sized = false;
         for kv in pairs("ffi.Dict", args)? {
             let (k, v) = kv?;
             drop(dict.insert(k, v)?);
+            if !sized && dict.is_dense() {
+                dict.reserve_dense(args.len() / 2)?;
+                sized = true;
+            }
         }
         Ok(Any::from(dict))
     });
