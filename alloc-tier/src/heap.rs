@@ -18,7 +18,7 @@ use core::mem::{align_of, size_of};
 
 use tvmffi_core::flags::DeleterFlags;
 use tvmffi_core::sys::{TVMFFIObject, TVMFFIObjectDeleter};
-use tvmffi_core::{Object, ObjectHeader, ObjectRef, Payload, TypeIndex};
+use tvmffi_core::{Object, ObjectRef, Payload, TypeIndex};
 
 use crate::block;
 
@@ -67,6 +67,25 @@ pub unsafe fn new_object_with_tail<P: Payload>(
     tail: Layout,
     init: impl FnOnce(*mut u8) -> P,
 ) -> ObjectRef<Object<P>> {
+    // SAFETY: the deleter is `P`'s; `init` as the caller promises.
+    unsafe { new_object_with_deleter(type_index, tail, deleter::<P>, init) }
+}
+
+/// [`new_object_with_tail`] with `deleter` as the object's deleter: a payload whose objects
+/// must be recognised by their deleter's address passes a non-generic function of its own
+/// (a generic one has a copy, and an address, in each crate that instantiates it).
+///
+/// # Safety
+///
+/// As [`new_object_with_tail`]; and `deleter` does what [`deleter::<P>`](deleter) does
+/// (it calls it).
+#[inline]
+pub(crate) unsafe fn new_object_with_deleter<P: Payload>(
+    type_index: TypeIndex,
+    tail: Layout,
+    deleter: TVMFFIObjectDeleter,
+    init: impl FnOnce(*mut u8) -> P,
+) -> ObjectRef<Object<P>> {
     // Inline, so that the index and the tail's alignment are constants where the callers
     // have them: these checks and the rounding below then fold away.
     assert!(
@@ -95,7 +114,7 @@ pub unsafe fn new_object_with_tail<P: Payload>(
     // SAFETY: the block is aligned (`object_align` is at most `block::ALIGN`) and sized for
     // `Object<P>`.
     unsafe {
-        obj.write(Object::new(type_index, Some(deleter::<P>), payload));
+        obj.write(Object::new(type_index, Some(deleter), payload));
         ObjectRef::from_raw(obj.cast::<TVMFFIObject>()).expect("allocation is not null")
     }
 }
@@ -115,21 +134,13 @@ pub unsafe fn tail_of<P: Payload>(obj: &ObjectRef<Object<P>>, tail_align: usize)
     unsafe { obj.as_raw().cast::<u8>().add(body) }
 }
 
-/// Whether the object was made by [`new_object_with_tail`] (or [`new_object`]) with a
-/// payload whose deleter has the same code as `P`'s: its deleter is that function.
-///
-/// `false` proves nothing (one generic function may be instantiated more than once), and
-/// `true` may also mean another payload whose deleter compiled to the same code (LLVM
-/// merges such functions): callers pair it with what only `P` can have, such as a type
-/// index no other payload of this crate accepts.
-#[inline]
-pub fn made_for<P: Payload>(header: &ObjectHeader) -> bool {
-    header.deleter().is_some_and(|d| core::ptr::fn_addr_eq(d, deleter::<P> as TVMFFIObjectDeleter))
-}
-
 /// The object's deleter: destroy the payload when the strong count ends, free the block
 /// when the weak count ends.
-unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
+///
+/// # Safety
+///
+/// `obj` is an object made here for `P`; `flags` says which counts ended, each once.
+pub(crate) unsafe extern "C" fn deleter<P>(obj: *mut c_void, flags: c_int) {
     let flags = DeleterFlags(flags);
     if flags.contains(DeleterFlags::STRONG) {
         // SAFETY: the last strong reference is gone and the payload was not dropped yet.

@@ -10,7 +10,7 @@
 use alloc::alloc::{alloc_zeroed, dealloc};
 use core::alloc::Layout;
 use core::cell::UnsafeCell;
-use core::ffi::c_void;
+use core::ffi::{c_int, c_void};
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
@@ -87,7 +87,7 @@ struct TensorCell {
 }
 
 // SAFETY: the type is private to this module, which only makes an `ObjectRef` to it through
-// `heap::new_object_with_tail` (for an object it lays out as `Object<TensorCell>`) and
+// `new_cell` (for an object it lays out as `Object<TensorCell>`) and
 // converts that at once to the `TensorObj` view that every `TENSOR` object has; no code can
 // name it to downcast or convert some other tensor object to it.
 unsafe impl Payload for TensorCell {
@@ -134,7 +134,7 @@ pub(super) unsafe fn build(mut dl: DLTensor, dims: &Dims, owner: Owner) -> Tenso
         TensorCell { dl, owner: UnsafeCell::new(owner) }
     };
     // SAFETY: `init` writes every value of the tail that the payload points to.
-    let obj = unsafe { heap::new_object_with_tail::<TensorCell>(TypeIndex::TENSOR, tail, init) };
+    let obj = unsafe { new_cell(tail, init) };
     into_tensor(obj)
 }
 
@@ -182,7 +182,7 @@ pub(super) unsafe fn import(
         TensorCell { dl: meta, owner: UnsafeCell::new(Owner::Nothing) }
     };
     // SAFETY: `init` writes every value of the tail that the payload points to.
-    let obj = unsafe { heap::new_object_with_tail::<TensorCell>(TypeIndex::TENSOR, tail, init) };
+    let obj = unsafe { new_cell(tail, init) };
     // SAFETY: the scan is of the object's own arrays, which hold `ndim` values each
     // (aligned, never null); their strides were computed where the producer had none.
     unsafe { scan.verdict(&obj.dl, dl.strides.is_null()) }?;
@@ -196,12 +196,35 @@ pub(super) unsafe fn import(
     Ok(tensor)
 }
 
-/// Whether a tensor object was made by [`build`], whose metadata was checked then and is
-/// never written after: its deleter is ours for [`TensorCell`], the only payload of this
-/// crate with the `TENSOR` index (the caller has checked the index).
+/// A tensor object with a tail laid out as `tail`, its payload built by `init`.
+///
+/// # Safety
+///
+/// As `heap::new_object_with_tail`.
+#[inline]
+unsafe fn new_cell(
+    tail: Layout,
+    init: impl FnOnce(*mut u8) -> TensorCell,
+) -> ObjectRef<Object<TensorCell>> {
+    // SAFETY: `delete_cell` is `TensorCell`'s heap deleter; `init` as the caller promises.
+    unsafe { heap::new_object_with_deleter(TypeIndex::TENSOR, tail, delete_cell, init) }
+}
+
+/// The deleter of every tensor object made here. Not generic, so it has one address in a
+/// program however many crates inline the code that makes or checks tensors: that address
+/// tells [`built_here`] an object is ours.
+unsafe extern "C" fn delete_cell(obj: *mut c_void, flags: c_int) {
+    // SAFETY: `new_cell` gives this deleter to `TensorCell` objects only.
+    unsafe { heap::deleter::<TensorCell>(obj, flags) }
+}
+
+/// Whether a tensor object was made by [`build`] or [`import`], whose metadata was checked
+/// then and is never written after: its deleter is ours. (The caller has checked the type
+/// index, and `TensorCell` is this crate's only payload with it.)
 #[inline]
 pub(super) fn built_here(obj: &ObjectRef<Object<TensorObj>>) -> bool {
-    heap::made_for::<TensorCell>(obj.header())
+    let ours = delete_cell as unsafe extern "C" fn(*mut c_void, c_int);
+    obj.header().deleter().is_some_and(|d| core::ptr::fn_addr_eq(d, ours))
 }
 
 impl Tensor {
@@ -268,5 +291,44 @@ impl Tensor {
             }
         }
         Ok(tensor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another payload that claims the `TENSOR` index, as a downstream crate's could.
+    struct Other {
+        _dl: DLTensor,
+    }
+
+    // SAFETY: a test payload laid out as a tensor object (a `DLTensor` first).
+    unsafe impl Payload for Other {
+        const TYPE_KEY: &'static str = "ffi.Tensor";
+
+        fn is_instance(type_index: TypeIndex) -> bool {
+            type_index == TypeIndex::TENSOR
+        }
+    }
+
+    #[test]
+    fn tensors_made_here_are_known_by_their_deleter() {
+        let cpu = Device::new(DeviceType::CPU, 0);
+        let made = Tensor::empty(&[2, 3], DataType::F32, cpu).unwrap();
+        let managed = made.to_dlpack_versioned();
+        // SAFETY: a valid managed tensor, handed over once.
+        let imported = unsafe { Tensor::from_dlpack_versioned(managed, 0, false) }.unwrap();
+        // Rust does not promise one address per function, and Miri gives each use its own
+        // (then every tensor takes the full check, which is only slower).
+        if !cfg!(miri) {
+            assert!(built_here(made.as_object()));
+            assert!(built_here(imported.as_object()));
+        }
+
+        let other = heap::new_object(TypeIndex::TENSOR, Other { _dl: *made.as_dltensor() });
+        // SAFETY: the reference moves over; `Other` starts with the `DLTensor`.
+        let other = unsafe { ObjectRef::<Object<TensorObj>>::from_raw(other.into_raw()) };
+        assert!(!built_here(&other.unwrap()));
     }
 }
