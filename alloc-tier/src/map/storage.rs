@@ -3,59 +3,33 @@
 //! stored beside it, as the reference frees its own (`BlockDeleter`, or the deleter a
 //! switched-in map brought along), so C++ may free ours and we theirs.
 //!
-//! Buffers come from the Rust allocator, with their size in a prefix the deleter reads.
+//! Buffers are heap blocks (`malloc`ed where there is a C library, as the reference's
+//! `new Block[]` is), freed by the block heap's `free`.
 
-use alloc::alloc::{alloc, dealloc, handle_alloc_error};
-use core::alloc::Layout;
 use core::ffi::c_void;
 use core::mem::size_of;
 use core::ptr::NonNull;
 
 use super::MapError;
 use super::layout::{BLOCK_BYTES, BLOCK_CAP, EMPTY, Kv};
-
-/// Room for the size, keeping what follows 16-aligned.
-const PREFIX: usize = 16;
+use crate::block;
 
 /// A data deleter (`void (*)(void*)`).
 pub(crate) type Deleter = unsafe extern "C" fn(*mut c_void);
 
 /// The deleter of buffers from this module.
-pub(crate) const DELETER: Deleter = free;
+pub(crate) const DELETER: Deleter = block::free;
 
-/// `bytes` uninitialised bytes, 16-aligned; aborts through `handle_alloc_error` if the
-/// allocator fails, as `Vec` does.
+/// `bytes` uninitialised bytes, aligned for pairs; aborts through `handle_alloc_error` if
+/// the heap fails, as `Vec` does.
 fn alloc_bytes(bytes: usize) -> Result<NonNull<u8>, MapError> {
-    let total = bytes.checked_add(PREFIX).ok_or(MapError::CapacityOverflow)?;
-    let layout = Layout::from_size_align(total, PREFIX).map_err(|_| MapError::CapacityOverflow)?;
-    // SAFETY: the size is non-zero (the prefix alone is 16 bytes).
-    let base = unsafe { alloc(layout) };
-    if base.is_null() {
-        handle_alloc_error(layout);
+    // Sized by tables, which must also index them with `isize`.
+    if bytes > isize::MAX as usize {
+        return Err(MapError::CapacityOverflow);
     }
-    // SAFETY: the block starts with `PREFIX` writable bytes, aligned for a `usize`.
-    unsafe {
-        base.cast::<usize>().write(total);
-        Ok(NonNull::new_unchecked(base.add(PREFIX)))
-    }
-}
-
-/// Free a buffer from this module; null is ignored.
-///
-/// # Safety
-///
-/// `data` is null or a live buffer from this module, not used afterwards.
-unsafe extern "C" fn free(data: *mut c_void) {
-    if data.is_null() {
-        return;
-    }
-    // SAFETY: `data` sits `PREFIX` bytes into a block whose first `usize` is its size,
-    // allocated with `PREFIX` alignment (the caller's contract).
-    unsafe {
-        let base = data.cast::<u8>().sub(PREFIX);
-        let total = base.cast::<usize>().read();
-        dealloc(base, Layout::from_size_align_unchecked(total, PREFIX));
-    }
+    const { assert!(align_of::<Kv>() <= block::ALIGN) };
+    // A block is never empty (`malloc(0)` may return null).
+    Ok(block::alloc_or_abort(bytes.max(1)))
 }
 
 /// Room for `slots` pairs, uninitialised.
@@ -70,10 +44,6 @@ pub(crate) fn alloc_blocks(slots: u64) -> Result<NonNull<u8>, MapError> {
     let blocks =
         usize::try_from(slots.div_ceil(BLOCK_CAP)).map_err(|_| MapError::CapacityOverflow)?;
     let bytes = blocks.checked_mul(BLOCK_BYTES).ok_or(MapError::CapacityOverflow)?;
-    // Block arrays are sized by the table, which must also index them with `isize`.
-    if bytes > isize::MAX as usize - PREFIX {
-        return Err(MapError::CapacityOverflow);
-    }
     let data = alloc_bytes(bytes)?;
     for b in 0..blocks {
         // SAFETY: block `b` starts `b * BLOCK_BYTES` bytes in, inside the buffer; its first
@@ -123,7 +93,7 @@ mod tests {
             )
         };
         assert!(metas.0.iter().chain(metas.1).all(|&m| m == EMPTY));
-        assert_eq!(blocks.as_ptr() as usize % 16, 0);
+        assert_eq!(blocks.as_ptr() as usize % block::ALIGN, 0);
         // SAFETY: freed once, nothing inside needs dropping.
         drop(unsafe { OldBuffer::new(blocks.as_ptr().cast(), Some(DELETER)) });
         let pairs = alloc_pairs(3).unwrap();
