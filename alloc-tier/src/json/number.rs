@@ -30,6 +30,9 @@ pub(super) fn is_number_byte(b: u8) -> bool {
 /// Convert a token of number bytes; `None` where `strtoimax`/`strtod` would not consume it
 /// whole or `strtod` would report a range error.
 pub(super) fn convert(token: &[u8]) -> Option<Number> {
+    if let Some(v) = short_int(token) {
+        return Some(Number::Int(v));
+    }
     // The token is ASCII by construction.
     let text = core::str::from_utf8(token).ok()?;
     let maybe_int = !token.iter().any(|&b| matches!(b, b'.' | b'e' | b'E'));
@@ -51,6 +54,29 @@ pub(super) fn convert(token: &[u8]) -> Option<Number> {
         return None;
     }
     Some(Number::Float(v))
+}
+
+/// An optional sign and 1 to 18 digits, which fit an `i64` whatever they are: most
+/// numbers in documents, read without the general parsers (which give the same value).
+#[inline]
+fn short_int(token: &[u8]) -> Option<i64> {
+    let (negative, digits) = match token {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, token),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v = 0i64;
+    for &b in digits {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(digit);
+    }
+    Some(if negative { -v } else { v })
 }
 
 fn mantissa_has_nonzero_digit(token: &[u8]) -> bool {
@@ -225,6 +251,23 @@ mod tests {
         }
     }
 
+    /// The short path gives what Rust's integer parser (`strtoimax` on this alphabet) gives.
+    #[test]
+    fn short_integers_read_as_the_general_parser_reads_them() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 20) as usize;
+            let token: alloc::string::String =
+                (0..len).map(|i| b"0123456789+-"[((x >> (3 * i)) % 12) as usize] as char).collect();
+            if let Some(v) = short_int(token.as_bytes()) {
+                assert_eq!(token.parse::<i64>().ok(), Some(v), "{token}");
+            }
+        }
+    }
+
     #[test]
     fn tokens_convert_as_strtoimax_and_strtod_do() {
         let int = |s: &str| match convert(s.as_bytes()) {
@@ -247,9 +290,14 @@ mod tests {
         assert_eq!(float("2.2250738585072014e-308"), Some(f64::MIN_POSITIVE));
         assert!(float("-0.0").is_some_and(|v| v == 0.0 && v.is_sign_negative()));
         assert_eq!(float("0e-400"), Some(0.0));
-        for bad in
-            ["1e400", "1e-400", "5e-324", "2e-308", "-", "--1", "1-2", "1e", "1e+", ".", "e5"]
-        {
+        assert_eq!(int("999999999999999999"), Some(999_999_999_999_999_999));
+        assert_eq!(int("-000000000000000007"), Some(-7));
+        assert_eq!(int("1234567890123456789"), Some(1_234_567_890_123_456_789), "19 digits");
+        assert_eq!(int("0000000000000000000000042"), Some(42), "25 digits");
+        for bad in [
+            "1e400", "1e-400", "5e-324", "2e-308", "-", "+", "--1", "+-1", "-+1", "1-2", "1+",
+            "1e", "1e+", ".", "e5",
+        ] {
             assert!(convert(bad.as_bytes()).is_none(), "{bad}");
         }
     }
