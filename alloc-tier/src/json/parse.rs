@@ -42,19 +42,37 @@ pub(super) struct Parser<'a> {
 
 type Result<T> = core::result::Result<T, ParseError>;
 
-/// The bytes that end a run of plain string content: the closing quote, a backslash, or a
+/// Whether `b` ends a run of plain string content: the closing quote, a backslash, or a
 /// control character (an error).
-const STOP: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        table[i] = true;
-        i += 1;
+#[inline]
+fn is_stop(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The offset of the first byte of `bytes` that [`is_stop`], eight bytes at a time: the
+/// classic "has a zero byte" word test, per kind of stop byte. In each test a byte's flag
+/// can be wrong only above a byte flagged rightly (a borrow runs upwards), so the lowest
+/// flag of all is exact.
+fn find_stop(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hits = below(w, 0x20)
+            | below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1);
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize / 8);
+        }
+        at += 8;
     }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
+    chunks.remainder().iter().position(|&b| is_stop(b)).map(|n| at + n)
+}
 
 impl<'a> Parser<'a> {
     pub(super) fn new(text: &'a [u8]) -> Self {
@@ -309,7 +327,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let body = start + 1;
         // Fast path: no escapes and no control characters.
-        let plain = self.text[body..].iter().position(|&b| STOP[usize::from(b)]);
+        let plain = find_stop(&self.text[body..]);
         match plain.map(|n| (body + n, self.text[body + n])) {
             Some((end, b'"')) => {
                 self.pos = end + 1;
@@ -349,10 +367,8 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     // Copy the run up to the next byte that needs a look.
-                    let run = self.text[self.pos..]
-                        .iter()
-                        .position(|&b| STOP[usize::from(b)])
-                        .unwrap_or(self.text.len() - self.pos);
+                    let run =
+                        find_stop(&self.text[self.pos..]).unwrap_or(self.text.len() - self.pos);
                     self.scratch.extend_from_slice(&self.text[self.pos..self.pos + run]);
                     self.pos += run;
                 }
@@ -418,5 +434,48 @@ impl<'a> Parser<'a> {
         }
         self.pos += 4;
         Some(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_scan_finds_the_first_stop_byte() {
+        let bytewise = |b: &[u8]| b.iter().position(|&c| is_stop(c));
+        // Every byte value at every offset of a 20-byte run, after plain bytes and before
+        // stop bytes of each kind (which must not hide it).
+        for v in 0..=255u8 {
+            for at in 0..20 {
+                for after in [b'"', b'\\', 0x1f, b'a', 0x80, 0xff] {
+                    let mut bytes = [b'x'; 24];
+                    bytes[at] = v;
+                    bytes[at + 1..].fill(after);
+                    assert_eq!(
+                        find_stop(&bytes),
+                        bytewise(&bytes),
+                        "{v:#x} at {at}, {after:#x} after"
+                    );
+                }
+            }
+        }
+        // High bytes (UTF-8) around the thresholds, and borrows between neighbours.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 23) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    [
+                        0x00, 0x1f, 0x20, 0x21, b'"', 0x23, 0x5b, b'\\', 0x5d, 0x7f, 0x80, 0xa2,
+                        0xdc, 0xff,
+                    ][((x >> (2 * i)) % 14) as usize]
+                })
+                .collect();
+            assert_eq!(find_stop(&bytes), bytewise(&bytes), "{bytes:x?}");
+        }
     }
 }
