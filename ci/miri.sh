@@ -24,7 +24,7 @@ if ! ensure_nightly miri rust-src; then
     exit 0
 fi
 
-LAYOUT_TESTS=(--lib --test strings --test seq --test map --test dict --test tensor
+LAYOUT_TESTS=(--lib --test strings --test array --test list --test map --test dict --test tensor
     --test big_int --test error --test c_api --test shape)
 
 # miri_on TARGET ALLOC_TEST_ARGS...: the core's tests and the given alloc-tier tests.

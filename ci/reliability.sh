@@ -152,7 +152,8 @@ tsan() {
                 # lists, on a 512 MiB-stack thread) about one run in three; memcheck finds
                 # nothing there (README, Reliability), so TSan skips it.
                 CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-alloc --features runtime \
-                        --test seq --test tensor --test reflect --test dataclass --test runtime --test function \
+                        --test array --test list --test tensor --test reflect --test dataclass \
+                        --test dataclass_objects --test runtime --test function \
                         -- --skip deep_input_does_not_exhaust_the_stack &&
                     CARGO_TARGET_DIR="$REPO_ROOT/target/tsan" run "${t[@]}" -p tvmffi-std --test leak_flat
             fi

@@ -1,20 +1,23 @@
 //! [`List`]: the reference's `ffi.List` (`ListObj`), a mutable sequence shared by all its
 //! holders, with its elements in a buffer of their own.
+//!
+//! Rust reaches the cell only under a lock ([`locked`]); [`traits`] holds the standard traits,
+//! the conversions and the iterator.
 
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::ffi::c_void;
-use core::fmt;
 
-use spin::{Mutex, MutexGuard};
 use tvmffi_core::sys::TVMFFISeqCell;
-use tvmffi_core::{
-    Any, AnyView, ConversionError, FromAnyView, Object, ObjectRef, Payload, TypeIndex,
-};
+use tvmffi_core::{Any, FromAnyView, Object, ObjectRef, Payload, TypeIndex};
 
-use super::buffer::{self, MAX_CAPACITY};
-use super::{Array, ArrayObj, SeqError, count, destroy, to_i64};
+use super::buffer;
+use super::{SeqError, destroy, to_i64};
 use crate::heap;
+
+mod locked;
+mod traits;
+
+pub use traits::ListIter;
 
 /// Capacity of a list made from elements, as the reference's `ListObj::kInitSize`.
 const INIT_CAPACITY: usize = 4;
@@ -58,93 +61,9 @@ impl Drop for ListCell {
     }
 }
 
-/// Locks for Rust access to list cells, picked by object address.
-static LOCKS: [Mutex<()>; 16] = [const { Mutex::new(()) }; 16];
-
-/// A buffer a list no longer uses, freed through its deleter when dropped (after the lock).
-struct OldBuffer {
-    data: *mut c_void,
-    deleter: Option<unsafe extern "C" fn(*mut c_void)>,
-}
-
-impl Drop for OldBuffer {
-    fn drop(&mut self) {
-        if let Some(deleter) = self.deleter {
-            // SAFETY: the cell's own deleter for its former buffer, whose elements were
-            // moved out; the reference frees replaced buffers the same way.
-            unsafe { deleter(self.data) };
-        }
-    }
-}
-
-/// A locked list cell. No foreign or user code runs while it lives: removed elements and
-/// replaced buffers are handed out and dropped by the caller after the lock is released.
-struct Locked<'a> {
-    seq: &'a mut TVMFFISeqCell,
-    _guard: MutexGuard<'static, ()>,
-}
-
-impl Locked<'_> {
-    #[inline]
-    fn len(&self) -> usize {
-        count(self.seq.size)
-    }
-
-    #[inline]
-    fn capacity(&self) -> usize {
-        count(self.seq.capacity)
-    }
-
-    /// Element slot `i`, for `i <= capacity`.
-    #[inline]
-    fn slot(&self, i: usize) -> *mut Any {
-        self.seq.data.cast::<Any>().wrapping_add(i)
-    }
-
-    #[inline]
-    fn set_len(&mut self, len: usize) {
-        self.seq.size = to_i64(len);
-    }
-
-    fn index_error(&self, index: usize) -> SeqError {
-        SeqError::IndexOutOfRange { index, len: self.len() }
-    }
-
-    /// Room for `extra` more elements, growing as the reference's `List::EnsureCapacity`:
-    /// to twice the capacity, or to what is needed if that is more.
-    fn ensure_extra(&mut self, extra: usize) -> Result<Option<OldBuffer>, SeqError> {
-        let needed = self.len().checked_add(extra).ok_or(SeqError::CapacityOverflow)?;
-        if self.capacity() >= needed {
-            return Ok(None);
-        }
-        let doubled = self.capacity().saturating_mul(2).min(MAX_CAPACITY);
-        self.reallocate(doubled.max(needed)).map(Some)
-    }
-
-    /// Move the elements to a new buffer of `capacity` slots (at least the length), as the
-    /// reference's `ListObj::Reserve` does, and install our deleter beside it. The old
-    /// buffer, whoever allocated it, is returned to be freed through its own deleter.
-    fn reallocate(&mut self, capacity: usize) -> Result<OldBuffer, SeqError> {
-        let len = self.len();
-        debug_assert!(capacity >= len);
-        let new = buffer::alloc(capacity)?;
-        if len > 0 {
-            // SAFETY: the old buffer holds `len` initialised elements, the new one has room
-            // for `capacity >= len`; moving `Any` bits is a move (the old slots are then
-            // only freed, never dropped).
-            unsafe { core::ptr::copy_nonoverlapping(self.slot(0), new, len) };
-        }
-        let old = OldBuffer { data: self.seq.data, deleter: self.seq.data_deleter };
-        self.seq.data = new.cast();
-        self.seq.capacity = to_i64(capacity);
-        self.seq.data_deleter = Some(buffer::DELETER);
-        Ok(old)
-    }
-}
-
 /// An `ffi.List`: a mutable sequence of [`Any`] values, shared by every holder.
 ///
-/// Unlike [`Array`] there is no copy-on-write: as with the reference's `List<T>`, a change
+/// Unlike [`Array`](super::Array) there is no copy-on-write: as with the reference's `List<T>`, a change
 /// made through any handle (a clone here, a C++ `List<Any>`, Python) is seen by all. So the
 /// mutating methods take `&self`, and nothing hands out a borrow into the element buffer,
 /// which another holder may reallocate at any time: [`get`](Self::get) and
@@ -225,16 +144,6 @@ impl List {
         };
         let obj = heap::new_object(TypeIndex::LIST, ListCell { seq: UnsafeCell::new(seq) });
         Self { obj }
-    }
-
-    /// Lock the cell for Rust access.
-    fn lock(&self) -> Locked<'_> {
-        let stripe = (self.obj.as_raw() as usize >> 6) % LOCKS.len();
-        let guard = LOCKS[stripe].lock();
-        // SAFETY: the lock excludes every other Rust access to this cell until `Locked` is
-        // dropped, and our strong reference keeps the object alive meanwhile.
-        let seq = unsafe { &mut *self.obj.seq.get() };
-        Locked { seq, _guard: guard }
     }
 
     /// The number of elements (a snapshot).
@@ -517,108 +426,4 @@ impl List {
 #[inline(never)]
 fn capacity_overflow() -> ! {
     panic!("ffi.List capacity overflow")
-}
-
-impl Default for List {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PartialEq for List {
-    /// Identity: the same object.
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.ptr_eq(other)
-    }
-}
-
-impl Eq for List {}
-
-impl From<Vec<Any>> for List {
-    fn from(items: Vec<Any>) -> Self {
-        Self::from_vec(items)
-    }
-}
-
-impl<T: Into<Any>> FromIterator<T> for List {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        Self::from_vec(iter.into_iter().map(Into::into).collect())
-    }
-}
-
-impl fmt::Debug for List {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("List")?;
-        f.debug_list().entries(self.to_vec()).finish()
-    }
-}
-
-impl<'a> IntoIterator for &'a List {
-    type Item = Any;
-    type IntoIter = ListIter<'a>;
-
-    fn into_iter(self) -> ListIter<'a> {
-        self.iter()
-    }
-}
-
-impl From<List> for Any {
-    #[inline]
-    fn from(l: List) -> Self {
-        Any::from(l.obj)
-    }
-}
-
-impl<'a> From<&'a List> for AnyView<'a> {
-    #[inline]
-    fn from(l: &'a List) -> Self {
-        AnyView::from(&l.obj)
-    }
-}
-
-/// An `ffi.List` (shared), or a new list holding an `ffi.Array`'s elements, as the
-/// reference's `TypeTraits<List<Any>>::TryCastFromAnyView` converts (`kOtherTypeIndex`);
-/// anything else is a mismatch.
-impl FromAnyView<'_> for List {
-    fn from_any_view(view: AnyView<'_>) -> Result<Self, ConversionError> {
-        match view.type_index() {
-            TypeIndex::LIST => view.get::<ObjectRef<ListObj>>().map(Self::from_object),
-            TypeIndex::ARRAY => {
-                let array = Array::from_object(view.get::<ObjectRef<ArrayObj>>()?);
-                Ok(Self::from_vec(array.to_vec()))
-            }
-            other => Err(ConversionError::mismatch("List<Any>", other)),
-        }
-    }
-}
-
-impl TryFrom<Any> for List {
-    type Error = ConversionError;
-
-    /// As [`FromAnyView`], keeping the value's reference for an `ffi.List`.
-    fn try_from(any: Any) -> Result<Self, ConversionError> {
-        match any.into_object::<ListObj>() {
-            Ok(obj) => Ok(Self::from_object(obj)),
-            Err(any) => Self::from_any_view(any.view()),
-        }
-    }
-}
-
-/// Iterator over a [`List`]: owned copies, read by index, so it sees (and is not broken
-/// by) changes made meanwhile; it ends at the first index past the then current end.
-#[derive(Clone, Debug)]
-pub struct ListIter<'a> {
-    list: &'a List,
-    index: usize,
-}
-
-impl Iterator for ListIter<'_> {
-    type Item = Any;
-
-    fn next(&mut self) -> Option<Any> {
-        let item = self.list.get(self.index)?;
-        self.index += 1;
-        Some(item)
-    }
 }
