@@ -56,7 +56,7 @@ mod c_heap {
         unsafe { malloc(bytes) }.cast()
     }
 
-    /// Free a block from [`alloc`] (or from C++'s `::operator new`); null is ignored.
+    /// Free a block from [`alloc`](fn@alloc) (or from C++'s `::operator new`); null is ignored.
     ///
     /// # Safety
     ///
@@ -97,11 +97,11 @@ mod rust_heap {
         }
     }
 
-    /// Free a block from [`alloc`]; null is ignored.
+    /// Free a block from [`alloc`](fn@alloc); null is ignored.
     ///
     /// # Safety
     ///
-    /// `block` is null or a live block from this module's [`alloc`].
+    /// `block` is null or a live block from this module's [`alloc`](fn@alloc).
     pub(crate) unsafe extern "C" fn free(block: *mut c_void) {
         if block.is_null() {
             return;

@@ -4,8 +4,8 @@
 //!
 //! | function | built-in |
 //! | --- | --- |
-//! | [`repr`] | `ffi.ReprPrint` |
-//! | [`deep_copy`] | `ffi.DeepCopy` |
+//! | [`repr`](fn@repr) | `ffi.ReprPrint` |
+//! | [`deep_copy`](fn@deep_copy) | `ffi.DeepCopy` |
 //! | [`recursive_eq`], [`recursive_cmp`] | `ffi.RecursiveEq`, `ffi.RecursiveLt`, `Le`, `Gt`, `Ge` |
 //! | [`recursive_hash`] | `ffi.RecursiveHash` |
 //! | [`auto_init`], [`register_ffi_init`] | the generated `__ffi_init__`, `ffi._RegisterFFIInit` |

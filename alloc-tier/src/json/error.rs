@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::error::Error;
 
-/// What [`parse`](super::parse) could not read. The wording of each is the reference's
+/// What [`parse`](fn@super::parse) could not read. The wording of each is the reference's
 /// (itself Python's `json` module's), so messages match theirs word for word.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -53,7 +53,7 @@ pub use write::escape_string;
 
 use crate::error::Error;
 
-/// How deeply arrays and objects may nest in [`parse`]'s input.
+/// How deeply arrays and objects may nest in [`parse`](fn@parse)'s input.
 pub const MAX_DEPTH: usize = 1000;
 
 /// Read one JSON value from `text` (UTF-8 expected; other bytes inside strings are kept as

@@ -51,7 +51,7 @@ pub(super) fn alloc_failed(capacity: usize) -> ! {
     block::alloc_failed(capacity.saturating_mul(ELEM))
 }
 
-/// The `data_deleter` of buffers from [`alloc`].
+/// The `data_deleter` of buffers from [`alloc`](fn@alloc).
 pub(super) const DELETER: unsafe extern "C" fn(*mut c_void) = block::free;
 
 #[cfg(test)]
