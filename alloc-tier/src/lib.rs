@@ -75,7 +75,7 @@ pub use map::{Dict, Map};
 pub use seq::{Array, List};
 pub use shape::Shape;
 pub use string::{Bytes, String, any_view_to_owned};
-pub use tensor::Tensor;
+pub use tensor::{Tensor, TensorView};
 pub use tvmffi_core as core_tier;
 
 /// Every heap object's layout, named after the reference's C++ class, for `ci/abi-check`.

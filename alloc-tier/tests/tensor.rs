@@ -6,7 +6,7 @@ extern crate alloc;
 use core::sync::atomic::Ordering;
 
 use tvmffi_alloc::heap;
-use tvmffi_alloc::tensor::{ALLOC_ALIGNMENT, MAX_NDIM, Tensor, TensorError};
+use tvmffi_alloc::tensor::{ALLOC_ALIGNMENT, MAX_NDIM, Tensor, TensorError, TensorView};
 use tvmffi_core::error::ConversionErrorKind;
 use tvmffi_core::flags::DLPackFlags;
 use tvmffi_core::sys::{DLPackVersion, DLTensor, TVMFFIObject};
@@ -460,6 +460,44 @@ fn foreign_objects_are_checked_and_strides_computed() {
     let obj =
         bad.get::<tvmffi_core::ObjectRef<tvmffi_core::Object<tvmffi_alloc::tensor::TensorObj>>>();
     assert_eq!(Tensor::from_object(obj.unwrap()).unwrap_err(), TensorError::UnalignedDims);
+}
+
+/// A `TensorView` takes a `DLTensor*` or a tensor object, borrowed (no reference taken),
+/// checked as a `Tensor` is, and refuses the rest.
+#[test]
+fn tensor_views_borrow_and_check() {
+    let t = Tensor::from_slice(&[2, 2], &[1f32, 2., 3., 4.]).unwrap();
+    for arg in [AnyView::from(&t), t.as_dltensor_view()] {
+        let v = arg.get::<TensorView<'_>>().unwrap();
+        assert_eq!(t.as_object().strong_count(), 1, "borrowed");
+        assert_eq!((v.shape(), v.dtype(), v.data_ptr()), (t.shape(), t.dtype(), t.data_ptr()));
+        assert_eq!(v.as_slice::<f32>().unwrap(), &[1., 2., 3., 4.]);
+        assert_eq!(v.to_tensor().is_some(), arg.type_index() == TypeIndex::TENSOR);
+    }
+    let as_arg = AnyView::from(t.view());
+    assert_eq!(as_arg.type_index(), TypeIndex::DL_TENSOR_PTR, "passed as the reference does");
+
+    let ok = foreign(2, FOREIGN_SHAPE.as_ptr());
+    assert_eq!(&*ok.get::<TensorView<'_>>().unwrap().strides(), &[3, 1]);
+    for bad in [foreign(-1, FOREIGN_SHAPE.as_ptr()), foreign(2, core::ptr::null())] {
+        let e = bad.get::<TensorView<'_>>().unwrap_err();
+        assert_eq!((e.kind(), e.expected()), (ConversionErrorKind::Malformed, "DLTensor*"));
+    }
+    let mut shape = [2i64, -2];
+    let mut dl = *t.as_dltensor();
+    dl.shape = shape.as_mut_ptr();
+    dl.strides = core::ptr::null_mut();
+    let e = AnyView::from(&raw mut dl).get::<TensorView<'_>>().unwrap_err();
+    assert_eq!(e.kind(), ConversionErrorKind::Malformed, "a negative extent");
+    // SAFETY: `dl.shape` points into `shape`, two values.
+    unsafe { dl.shape.add(1).write(2) };
+    // SAFETY: `dl`'s arrays and data live through the view's use.
+    let v = unsafe { TensorView::from_dltensor(&dl) }.unwrap();
+    assert!(v.is_contiguous() && v.to_tensor().is_none());
+    let e = Any::from(1i64).get::<TensorView<'_>>().unwrap_err();
+    assert_eq!((e.kind(), e.expected()), (ConversionErrorKind::Mismatch, "DLTensor*"));
+    let null = AnyView::from(core::ptr::null_mut::<DLTensor>());
+    assert!(null.get::<TensorView<'_>>().is_err(), "a null DLTensor* is None, not a tensor");
 }
 
 #[test]

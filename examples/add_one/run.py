@@ -48,7 +48,7 @@ def main(path):
     check(np.array_equal(out, big + 1), "add_one on 10 000 elements")
     raises(ValueError, "1-D tensors of one shape", mod.add_one, x, np.empty(3, np.float32))
     raises(TypeError, "Tensor has dtype int64, not float32", mod.add_one, np.arange(5), y)
-    raises(TypeError, "Expected `ffi.Tensor` but got `int`", mod.add_one, 1, y)
+    raises(TypeError, "Expected `DLTensor*` but got `int`", mod.add_one, 1, y)
 
     # Scalars and strings.
     check(mod.add_one_int(41) == 42, "add_one_int")

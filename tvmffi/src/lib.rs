@@ -20,7 +20,7 @@
 //!
 //! /// y = x + 1, elementwise, for 1-D float32 tensors.
 //! #[tvmffi::export]
-//! fn add_one(x: Tensor, y: Tensor) -> Result<(), Error> {
+//! fn add_one(x: TensorView<'_>, y: TensorView<'_>) -> Result<(), Error> {
 //!     let input = x.as_slice::<f32>()?;
 //!     // SAFETY: the caller hands `y` to this call alone, as the reference's kernels assume.
 //!     let output = unsafe { y.as_mut_slice::<f32>()? };
@@ -40,7 +40,7 @@
 //! }
 //! # let x = Tensor::from_slice(&[2], &[1.0f32, 2.0]).unwrap();
 //! # let y = Tensor::from_slice(&[2], &[0.0f32; 2]).unwrap();
-//! # add_one(x, y.clone()).unwrap();
+//! # add_one(x.view(), y.view()).unwrap();
 //! # assert_eq!(y.as_slice::<f32>().unwrap(), &[2.0, 3.0]);
 //! # assert_eq!(sum(Array::from_iter([1, 2, 3])).unwrap(), 6);
 //! ```
@@ -55,7 +55,7 @@
 //! mod.add_one(tvm_ffi.from_dlpack(x), tvm_ffi.from_dlpack(y))   # y == [2, 3, 4]
 //! mod.sum([1, 2, 3])                                             # 6
 //! mod.add_one(1, 2)  # TypeError: Mismatched type on argument #0 when calling:
-//!                    # `add_one(0: ffi.Tensor, 1: ffi.Tensor) -> void`. Expected `ffi.Tensor` but got `int`
+//!                    # `add_one(0: DLTensor*, 1: DLTensor*) -> void`. Expected `DLTensor*` but got `int`
 //! ```
 //!
 //! # Exporting functions
@@ -63,7 +63,8 @@
 //! [`#[tvmffi::export]`](export) (and its `macro_rules!` twin [`exports!`]) turns a Rust
 //! function into a library export, as the reference's `TVM_FFI_DLL_EXPORT_TYPED_FUNC` does
 //! for C++. Arguments are any type that converts from an [`AnyView`] and has a reference name
-//! ([`FromAnyView`] + [`TypeStr`]): integers, floats, `bool`, [`String`], [`Tensor`],
+//! ([`FromAnyView`] + [`TypeStr`]): integers, floats, `bool`, [`String`], [`TensorView`] (a
+//! tensor borrowed for the call, as the reference recommends for kernels), [`Tensor`],
 //! [`Array<T>`](Array), [`List<T>`](List), [`Map<K, V>`](Map), [`Dict<K, V>`](Dict),
 //! [`Optional<T>`](Optional), [`Function`],
 //! [`TypedFunction`], [`Any`], [`AnyView`]... The result is such a value, `()`, or a `Result`
@@ -154,8 +155,8 @@ pub use tvmffi_alloc::function::{TypeStr, TypedFunction, TypedReturn};
 pub use tvmffi_alloc::typed::{Array, Dict, List, Map};
 #[cfg(feature = "alloc")]
 pub use tvmffi_alloc::{
-    BigInt, Bytes, Error, Function, Shape, String, Tensor, error, function, match_any, seq, tensor,
-    typed,
+    BigInt, Bytes, Error, Function, Shape, String, Tensor, TensorView, error, function, match_any,
+    seq, tensor, typed,
 };
 
 #[cfg(feature = "alloc")]

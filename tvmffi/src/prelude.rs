@@ -10,7 +10,7 @@ pub use tvmffi_core::{
 
 #[cfg(feature = "alloc")]
 pub use crate::{
-    Array, Bytes, Dict, Error, Function, List, Map, Optional, Shape, Tensor, TypeStr,
+    Array, Bytes, Dict, Error, Function, List, Map, Optional, Shape, Tensor, TensorView, TypeStr,
     TypedFunction, exports, match_any,
 };
 

@@ -28,7 +28,7 @@ use crate::object_type::OpaqueObject;
 use crate::seq::{Array, List};
 use crate::shape::Shape;
 use crate::string::{Bytes, String as FfiString};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, TensorView};
 
 /// `{"type":"<key>"}`, the schema of a type named by its key alone.
 pub(super) fn simple_schema(key: &str) -> String {
@@ -99,6 +99,14 @@ keyed! {
     Shape => "ffi.Shape", "ffi.Shape";
     Tensor => "ffi.Tensor", "ffi.Tensor";
     OpaqueObject => "Object", "ffi.Object";
+}
+
+/// The reference's `TensorView` is a `DLTensor*` argument.
+impl TypeStr for TensorView<'_> {
+    #[inline]
+    fn type_str() -> Cow<'static, str> {
+        Cow::Borrowed("DLTensor*")
+    }
 }
 
 /// The untyped containers are the reference's `Array<Any>` and `List<Any>`.
@@ -222,6 +230,7 @@ mod tests {
         assert_eq!(FfiString::type_schema(), r#"{"type":"ffi.String"}"#);
         assert_eq!(FfiString::type_str(), "str");
         assert_eq!(Tensor::type_schema(), r#"{"type":"ffi.Tensor"}"#);
+        assert_eq!(TensorView::type_schema(), r#"{"type":"DLTensor*"}"#);
         assert_eq!(Array::type_schema(), r#"{"type":"ffi.Array","args":[{"type":"Any"}]}"#);
         assert_eq!(List::type_str(), "List<Any>");
         assert_eq!(

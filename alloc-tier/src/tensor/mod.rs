@@ -30,6 +30,7 @@ use tvmffi_core::{
     TypeIndex,
 };
 
+mod borrowed;
 mod check;
 mod dlpack;
 mod error;
@@ -38,6 +39,7 @@ mod slice;
 mod storage;
 mod view;
 
+pub use borrowed::TensorView;
 pub use error::TensorError;
 pub use slice::Element;
 
@@ -150,18 +152,25 @@ impl Tensor {
 
     #[inline]
     fn check_object(obj: &ObjectRef<Object<TensorObj>>) -> Result<(), TensorError> {
-        if storage::built_here(obj) { Ok(()) } else { Self::check_foreign_object(obj) }
-    }
-
-    fn check_foreign_object(obj: &ObjectRef<Object<TensorObj>>) -> Result<(), TensorError> {
-        let dl = obj.as_dltensor();
-        let aligned = |p: *mut i64| p.is_null() || p.is_aligned();
-        if !aligned(dl.shape) || !aligned(dl.strides) {
-            return Err(TensorError::UnalignedDims);
+        if storage::built_here(obj) {
+            return Ok(());
         }
         // SAFETY: a live tensor object's arrays are readable for `ndim` values (the C++
         // class invariant) where `ndim` is in range and the pointer is not null.
-        unsafe { scan::check_in_place(dl) }
+        unsafe { check_foreign(obj.as_dltensor()) }
+    }
+
+    /// A tensor of an object known to pass [`check_object`](Self::check_object).
+    #[inline]
+    fn of_checked(obj: ObjectRef<Object<TensorObj>>) -> Self {
+        Self { obj }
+    }
+
+    /// The tensor borrowed as a [`TensorView`].
+    #[inline]
+    pub fn view(&self) -> TensorView<'_> {
+        let obj = NonNull::new(self.obj.as_raw()).unwrap_or_else(|| unreachable!("not null"));
+        TensorView::of_checked(self.obj.as_dltensor(), Some(obj))
     }
 
     /// The object reference.
@@ -200,97 +209,71 @@ impl Tensor {
     /// The extents.
     #[inline]
     pub fn shape(&self) -> &[i64] {
-        let dl = self.as_dltensor();
-        if dl.ndim == 0 {
-            return &[];
-        }
-        // SAFETY: checked on entry: `shape` is aligned, non-null and holds `ndim` extents
-        // that live, unchanged, as long as the object.
-        unsafe { core::slice::from_raw_parts(dl.shape, dl.ndim as usize) }
+        self.view().shape()
     }
 
     /// The strides in elements; computed compact row-major where the object has none
     /// (`strides == NULL`, allowed by DLPack; the tensors made here always have them).
+    #[inline]
     pub fn strides(&self) -> Cow<'_, [i64]> {
-        let dl = self.as_dltensor();
-        if dl.ndim == 0 {
-            return Cow::Borrowed(&[]);
-        }
-        if dl.strides.is_null() {
-            let mut strides = alloc::vec![0; dl.ndim as usize];
-            // Cannot fail: the same computation passed on entry.
-            let _ = check::compact_strides(self.shape(), &mut strides);
-            return Cow::Owned(strides);
-        }
-        // SAFETY: checked on entry: non-null `strides` are aligned and hold `ndim` values
-        // that live, unchanged, as long as the object.
-        Cow::Borrowed(unsafe { core::slice::from_raw_parts(dl.strides, dl.ndim as usize) })
+        self.view().strides()
     }
 
     /// The element type.
     #[inline]
     pub fn dtype(&self) -> DataType {
-        DataType::from_raw(self.as_dltensor().dtype)
+        self.view().dtype()
     }
 
     /// Where the data lives.
     #[inline]
     pub fn device(&self) -> Device {
-        Device::from_raw(self.as_dltensor().device)
+        self.view().device()
     }
 
     /// The number of dimensions.
     #[inline]
     pub fn ndim(&self) -> usize {
-        self.shape().len()
+        self.view().ndim()
     }
 
     /// The number of elements (1 for a 0-d scalar, 0 when an extent is 0).
     #[inline]
     pub fn numel(&self) -> i64 {
-        // Checked on entry to fit `i64`.
-        self.shape().iter().fold(1i64, |n, &e| n.wrapping_mul(e))
+        self.view().numel()
     }
 
     /// Bytes of `numel` packed elements (`GetDataSize`), sub-byte types rounded up.
     #[inline]
     pub fn data_size(&self) -> u64 {
-        // Checked on entry to fit `i64`.
-        check::bytes_of(i128::from(self.numel()), self.dtype()) as u64
+        self.view().data_size()
     }
 
     /// Byte offset of the first element from [`data_ptr`](Self::data_ptr).
     #[inline]
     pub fn byte_offset(&self) -> u64 {
-        self.as_dltensor().byte_offset
+        self.view().byte_offset()
     }
 
     /// The data pointer, without the byte offset (a device address or handle off the CPU).
     #[inline]
     pub fn data_ptr(&self) -> *mut c_void {
-        self.as_dltensor().data
+        self.view().data_ptr()
     }
 
     /// Whether the elements are compact row-major (`IsContiguous`): strides of extent-1
     /// axes do not matter, and a tensor without elements always is.
     #[inline]
     pub fn is_contiguous(&self) -> bool {
-        let dl = self.as_dltensor();
-        if dl.strides.is_null() || dl.ndim == 0 {
-            return true; // compact row-major by definition
-        }
-        // SAFETY: checked on entry: non-null `strides` are aligned and hold `ndim` values
-        // that live, unchanged, as long as the object.
-        let strides = unsafe { core::slice::from_raw_parts(dl.strides, dl.ndim as usize) };
-        check::is_contiguous(self.shape(), strides)
+        self.view().is_contiguous()
     }
 
     /// Whether `data + byte_offset` is a multiple of `alignment` (`IsAligned`; only the
     /// byte offset counts where the data pointer is a handle, e.g. OpenCL). An alignment
     /// of 0 is always met.
+    #[inline]
     pub fn is_aligned(&self, alignment: usize) -> bool {
-        let dl = self.as_dltensor();
-        check::is_aligned(self.device(), dl.data, dl.byte_offset, alignment)
+        self.view().is_aligned(alignment)
     }
 
     /// Whether both are the same object.
@@ -298,6 +281,22 @@ impl Tensor {
     pub fn ptr_eq(&self, other: &Self) -> bool {
         self.obj.ptr_eq(&other.obj)
     }
+}
+
+/// Check a `DLTensor` that code other than ours made, where it is: its arrays' alignment,
+/// then their values as on import.
+///
+/// # Safety
+///
+/// `shape` and non-null `strides` point to `ndim` readable values each (where `ndim` is in
+/// range and the pointers are aligned and not null).
+unsafe fn check_foreign(dl: &DLTensor) -> Result<(), TensorError> {
+    let aligned = |p: *mut i64| p.is_null() || p.is_aligned();
+    if !aligned(dl.shape) || !aligned(dl.strides) {
+        return Err(TensorError::UnalignedDims);
+    }
+    // SAFETY: the caller's promise.
+    unsafe { scan::check_in_place(dl) }
 }
 
 impl fmt::Debug for Tensor {

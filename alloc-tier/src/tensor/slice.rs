@@ -1,9 +1,10 @@
-//! Host data as Rust slices: [`Element`] types and the checked [`Tensor::as_slice`].
+//! Host data as Rust slices: [`Element`] types and the checked [`TensorView::as_slice`]
+//! (and [`Tensor::as_slice`]).
 
 use tvmffi_core::DataType;
 
 use super::check::is_host_readable;
-use super::{Tensor, TensorError};
+use super::{Tensor, TensorError, TensorView};
 
 mod sealed {
     pub trait Sealed {}
@@ -35,7 +36,7 @@ element! {
     f32 => DataType::F32, f64 => DataType::F64,
 }
 
-impl Tensor {
+impl<'a> TensorView<'a> {
     /// The elements in row-major order, for a contiguous tensor in host memory whose dtype
     /// is `T`'s.
     ///
@@ -48,7 +49,7 @@ impl Tensor {
     /// Tensors are shared buffers: the slice relies on no one writing the data while it is
     /// borrowed. Safe Rust cannot (writes need [`as_mut_slice`](Self::as_mut_slice) or raw
     /// pointers); C code given the tensor must not race with Rust readers.
-    pub fn as_slice<T: Element>(&self) -> Result<&[T], TensorError> {
+    pub fn as_slice<T: Element>(&self) -> Result<&'a [T], TensorError> {
         let (ptr, len) = self.host_elements::<T>()?;
         if len == 0 {
             return Ok(&[]);
@@ -56,7 +57,7 @@ impl Tensor {
         // SAFETY: `host_elements` checked that `ptr` is non-null, aligned for `T` and the
         // start of `len` compact elements of `T`'s dtype in host memory, within `isize`;
         // every bit pattern is a `T`, and the tensor keeps the memory alive and (shared
-        // buffer contract above) unwritten while `self` is borrowed.
+        // buffer contract above) unwritten for `'a`.
         Ok(unsafe { core::slice::from_raw_parts(ptr.cast::<T>(), len) })
     }
 
@@ -67,7 +68,7 @@ impl Tensor {
     /// Nothing else reads or writes the data while the slice lives: no other slice from
     /// this tensor, its clones, views or DLPack exports, and no C code holding them.
     #[allow(clippy::mut_from_ref)]
-    pub unsafe fn as_mut_slice<T: Element>(&self) -> Result<&mut [T], TensorError> {
+    pub unsafe fn as_mut_slice<T: Element>(&self) -> Result<&'a mut [T], TensorError> {
         let (ptr, len) = self.host_elements::<T>()?;
         if len == 0 {
             return Ok(&mut []);
@@ -112,7 +113,7 @@ impl Tensor {
     #[inline]
     fn numel_and_contiguity(&self) -> (i64, bool) {
         let shape = self.shape();
-        let dl = self.as_dltensor();
+        let dl = self.dl;
         let (mut numel, mut expected, mut compact) = (1i64, 1i64, true);
         for (i, &extent) in shape.iter().enumerate().rev() {
             if !dl.strides.is_null() && extent != 1 {
@@ -126,5 +127,25 @@ impl Tensor {
         }
         // A tensor without elements is contiguous whatever its strides (`IsContiguous`).
         (numel, compact || numel == 0)
+    }
+}
+
+impl Tensor {
+    /// The elements in row-major order; see [`TensorView::as_slice`].
+    #[inline]
+    pub fn as_slice<T: Element>(&self) -> Result<&[T], TensorError> {
+        self.view().as_slice()
+    }
+
+    /// The elements as a mutable slice; see [`TensorView::as_mut_slice`].
+    ///
+    /// # Safety
+    ///
+    /// As [`TensorView::as_mut_slice`].
+    #[allow(clippy::mut_from_ref)]
+    #[inline]
+    pub unsafe fn as_mut_slice<T: Element>(&self) -> Result<&mut [T], TensorError> {
+        // SAFETY: the caller's promise.
+        unsafe { self.view().as_mut_slice() }
     }
 }

@@ -9,9 +9,11 @@
 
 use tvmffi::prelude::*;
 
+// The tensors are borrowed for the call (`TensorView`, a `DLTensor*` to C++ callers), as
+// the reference recommends for kernels: nothing is reference counted.
 /// Perform vector add one: y = x + 1 (1-D float32).
 #[tvmffi::export]
-fn add_one(x: Tensor, y: Tensor) -> Result<(), Error> {
+fn add_one(x: TensorView<'_>, y: TensorView<'_>) -> Result<(), Error> {
     if x.ndim() != 1 || x.shape() != y.shape() {
         return Err(Error::value_error(format!(
             "add_one expects two 1-D tensors of one shape, got {:?} and {:?}",

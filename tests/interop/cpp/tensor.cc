@@ -4,7 +4,9 @@
 // through interposed wrappers: each runs exactly once, after the last reference is gone.
 #include <tvm/ffi/any.h>
 #include <tvm/ffi/container/tensor.h>
+#include <tvm/ffi/container/array.h>
 #include <tvm/ffi/error.h>
+#include <tvm/ffi/function.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +30,7 @@ void* rs_tensor_from_dlpack_versioned(DLManagedTensorVersioned* m, size_t align,
                                       bool contiguous, char* msg, size_t cap);
 void* rs_tensor_data_ptr(void* obj);
 bool rs_tensor_is_valid(void* obj);
+void* rs_tensor_view_sum();
 }
 
 using namespace tvm::ffi;
@@ -363,6 +366,49 @@ static void Rejections() {
   v->deleter(v);
 }
 
+// A Rust function taking a TensorView, called as C++ calls kernels: with a TensorView (a
+// DLTensor*, the reference's kernel argument type), with a Tensor object, and with a
+// malformed DLTensor, which is refused with an error, never read past.
+static void RustTakesTensorViews() {
+  Function sum = Function(detail::ObjectUnsafe::ObjectPtrFromOwned<FunctionObj>(
+      static_cast<TVMFFIObject*>(rs_tensor_view_sum())));
+  Tensor cpp = Tensor::FromNDAlloc(CPUNDAlloc(), Shape({2, 3}), DLDataType{kDLFloat, 32, 1},
+                                   DLDevice{kDLCPU, 0});
+  for (int i = 0; i < 6; ++i) static_cast<float*>(cpp.data_ptr())[i] = static_cast<float>(i);
+  Tensor rust = RustIota({2, 3});
+
+  for (const Tensor* t : {&cpp, &rust}) {
+    Array<Any> r = sum(TensorView(*t)).cast<Array<Any>>();
+    CHECK(r[0].cast<double>() == 15.0 && !r[1].cast<bool>());
+    CHECK(t->use_count() == 1);  // borrowed: no reference was taken
+    r = sum(*t).cast<Array<Any>>();
+    CHECK(r[0].cast<double>() == 15.0 && r[1].cast<bool>());
+  }
+
+  // A DLTensor of C's own, strides null (compact), then malformed.
+  float data[4] = {1, 2, 3, 4};
+  int64_t shape[2] = {2, 2};
+  DLTensor dl{data, DLDevice{kDLCPU, 0}, 2, DLDataType{kDLFloat, 32, 1}, shape, nullptr, 0};
+  CHECK(sum(&dl).cast<Array<Any>>()[0].cast<double>() == 10.0);
+  shape[1] = -2;
+  bool refused = false;
+  try {
+    sum(&dl);
+  } catch (const Error& e) {
+    refused = std::string(e.message()).find("DLTensor*") != std::string::npos;
+  }
+  CHECK(refused);
+  shape[1] = 2;
+  dl.dtype = DLDataType{kDLInt, 32, 1};
+  refused = false;
+  try {
+    sum(&dl);
+  } catch (const Error& e) {
+    refused = std::string(e.message()).find("int32") != std::string::npos;
+  }
+  CHECK(refused);
+}
+
 int main() {
   CppReadsRustTensors();
   Views();
@@ -370,5 +416,6 @@ int main() {
   CppDLPackThroughRust();
   RoundTrip();
   Rejections();
+  RustTakesTensorViews();
   return REPORT("tensor");
 }

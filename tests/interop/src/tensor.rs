@@ -226,3 +226,19 @@ pub unsafe extern "C" fn rs_tensor_is_valid(obj: *mut TVMFFIObject) -> bool {
     // SAFETY: a live tensor object (caller).
     unsafe { borrow(obj.cast()) }.is_some()
 }
+
+/// A new reference to a function `(TensorView) -> [sum of its f32 elements, whether it is a
+/// tensor object]`: how a Rust kernel reads the `TensorView` C++ passes (a `DLTensor*`) or
+/// a tensor object, borrowed.
+#[unsafe(no_mangle)]
+pub extern "C" fn rs_tensor_view_sum() -> *mut c_void {
+    use tvmffi_alloc::{Array, Function, tensor::TensorView};
+    use tvmffi_core::{Any, AnyView};
+    let f = Function::from_packed(|args: &[AnyView<'_>]| {
+        let view: TensorView<'_> = args.first().copied().unwrap_or_default().get()?;
+        let sum: f32 = view.as_slice::<f32>()?.iter().sum();
+        let is_object = view.to_tensor().is_some();
+        Ok(Any::from(Array::from_iter([Any::from(f64::from(sum)), Any::from(is_object)])))
+    });
+    f.into_object().into_raw().cast()
+}
