@@ -4,7 +4,6 @@
 use alloc::borrow::Cow;
 use core::ffi::c_void;
 use core::fmt;
-use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use tvmffi_core::error::ConversionErrorKind;
@@ -44,14 +43,20 @@ pub struct TensorView<'a> {
     pub(super) dl: &'a DLTensor,
     /// The tensor object holding `dl`, if there is one.
     obj: Option<NonNull<TVMFFIObject>>,
-    _not_send: PhantomData<*const ()>,
 }
+
+// SAFETY: as for `TensorObj`: the `DLTensor` and its arrays are only read, and unchanged for
+// `'a` (the view's invariant); the data is reached through checked slices or raw pointers,
+// whose users answer for races as in C. A kernel may hand its views to scoped threads.
+unsafe impl Send for TensorView<'_> {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for TensorView<'_> {}
 
 impl<'a> TensorView<'a> {
     /// A view of a checked tensor's `DLTensor` (`obj`: the object holding it).
     #[inline]
     pub(super) fn of_checked(dl: &'a DLTensor, obj: Option<NonNull<TVMFFIObject>>) -> Self {
-        Self { dl, obj, _not_send: PhantomData }
+        Self { dl, obj }
     }
 
     /// A view of a caller's `DLTensor`, checked as a foreign tensor object is.
@@ -242,5 +247,15 @@ mod tests {
         assert_eq!((v.shape(), &*v.strides(), v.numel()), (&[2i64, 2][..], &[2i64, 1][..], 4));
         assert_eq!(v.as_slice::<i32>().unwrap(), &[1, 2, 3, 4]);
         assert!(v.to_tensor().unwrap().ptr_eq(&t));
+    }
+
+    #[test]
+    fn views_go_to_scoped_threads() {
+        let t = Tensor::from_slice(&[4], &[1i64, 2, 3, 4]).unwrap();
+        let v = t.view();
+        let sum = std::thread::scope(|s| {
+            s.spawn(|| v.as_slice::<i64>().unwrap().iter().sum::<i64>()).join()
+        });
+        assert_eq!(sum.unwrap(), 10);
     }
 }
