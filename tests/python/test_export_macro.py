@@ -45,7 +45,7 @@ def cpp():
 # The functions both libraries export.
 SHARED = [
     "add_int", "scale", "negate", "narrow", "concat", "bytes_len", "version", "nothing",
-    "maybe", "sum_ints", "double_all", "push_twice", "shape_of", "tensor_sum", "describe",
+    "maybe", "sum_ints", "double_all", "push_twice", "shape_of", "tensor_sum", "view_sum", "describe",
     "type_key", "call_back", "apply_twice", "make_adder", "fail", "documented",
     "doc_from_macro", "renamed", "twin_mul",
 ]  # fmt: skip
@@ -80,6 +80,8 @@ def test_containers_and_tensors(rust):
     assert rust.tensor_sum(x) == 15.0  # NumPy arrays convert through DLPack
     with pytest.raises(TypeError, match="Tensor has dtype int64, not float32"):
         rust.tensor_sum(np.arange(3))
+    assert rust.view_sum(tvm_ffi.from_dlpack(x)) == 15.0  # borrowed, as C++'s TensorView
+    assert rust.view_sum(x) == 15.0
 
 
 def test_any_and_callbacks(rust):
@@ -168,6 +170,7 @@ def test_metadata_format(rust):
         "push_twice": "Callable[[List[int], int], None]",
         "maybe": "Callable[[int | None], int]",
         "tensor_sum": "Callable[[Tensor], float]",
+        "view_sum": "Callable[[Tensor], float]",
         "apply_twice": "Callable[[Callable[[int], int], int], int]",
         "describe": "Callable[[Any], str]",
         "fail": "Callable[[str, str], None]",
@@ -201,6 +204,8 @@ ARGUMENT_ERRORS = [
     ("double_all", ([1, "x"],)),
     ("push_twice", ([1, None], 1)),
     ("tensor_sum", (1,)),
+    ("view_sum", (1,)),
+    ("view_sum", ("x",)),
     ("apply_twice", (1, 2)),
     ("type_key", ()),
 ]
