@@ -9,8 +9,6 @@ extern crate alloc;
 mod support;
 
 use core::cell::Cell;
-use core::ffi::c_void;
-use core::mem::size_of;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use support::{
@@ -214,7 +212,7 @@ fn list_accepts_a_foreign_buffer() {
 fn list_grown_the_way_cpp_grows_it() {
     let _s = serial();
     unsafe extern "C" {
-        fn malloc(size: usize) -> *mut c_void;
+        fn malloc(size: usize) -> *mut core::ffi::c_void;
     }
     static_function!(F);
     let l = List::new();

@@ -250,6 +250,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_os = "wasi", ignore = "wasm32-wasip1 has no threads")]
     fn views_go_to_scoped_threads() {
         let t = Tensor::from_slice(&[4], &[1i64, 2, 3, 4]).unwrap();
         let v = t.view();
