@@ -18,8 +18,9 @@ use super::{Tensor, TensorError, TensorObj, check, check_foreign};
 /// with no reference counted. The argument type the reference recommends for kernels
 /// (`TensorView`), which callers pass as a `DLTensor*` or as a tensor object.
 ///
-/// It is checked on entry as a [`Tensor`] is, and reads the same way (its methods are
-/// [`Tensor`]'s); [`to_tensor`](Self::to_tensor) takes a reference when it is an object.
+/// It is checked on entry as a [`Tensor`] is and has the same accessors (a [`Tensor`]'s are
+/// its view's, [`Tensor::view`]); [`to_tensor`](Self::to_tensor) takes a reference when it is
+/// an object.
 ///
 /// ```
 /// use tvmffi_alloc::tensor::{Tensor, TensorView};
