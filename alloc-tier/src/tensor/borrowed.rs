@@ -184,9 +184,10 @@ impl<'a> TensorView<'a> {
     }
 }
 
-impl fmt::Debug for TensorView<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TensorView")
+impl TensorView<'_> {
+    /// The metadata as a struct named `name`: the `Debug` of views and of [`Tensor`]s.
+    pub(super) fn debug_as(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
             .field("shape", &self.shape())
             .field("strides", &self.strides())
             .field("dtype", &self.dtype())
@@ -194,6 +195,12 @@ impl fmt::Debug for TensorView<'_> {
             .field("data", &self.data_ptr())
             .field("byte_offset", &self.byte_offset())
             .finish()
+    }
+}
+
+impl fmt::Debug for TensorView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.debug_as("TensorView", f)
     }
 }
 

@@ -301,14 +301,7 @@ unsafe fn check_foreign(dl: &DLTensor) -> Result<(), TensorError> {
 
 impl fmt::Debug for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tensor")
-            .field("shape", &self.shape())
-            .field("strides", &self.strides())
-            .field("dtype", &self.dtype())
-            .field("device", &self.device())
-            .field("data", &self.data_ptr())
-            .field("byte_offset", &self.byte_offset())
-            .finish()
+        self.view().debug_as("Tensor", f)
     }
 }
 
